@@ -1,0 +1,58 @@
+#ifndef LIFTOFF_CORE_IMPL_LAUNCHER_HPP
+#define LIFTOFF_CORE_IMPL_LAUNCHER_HPP
+
+namespace liftoff {
+
+namespace detail {
+
+inline void prepare_spec(launch_spec& spec, artifact const& delivered) {
+  ensure_run_id(spec);
+  macro_values values;
+  values.project_name = spec.project;
+  values.run_id = spec.run_id;
+  values.run_name = spec.name;
+  values.image_uri = delivered.image;
+  values.author = spec.author;
+  substitute_macros(spec.resource_args, values);
+}
+
+}  // namespace detail
+
+template <class Source, class Builder, class Transport, class Target>
+result<void> launcher<Source, Builder, Transport, Target>::validate(launch_spec const& spec) const {
+  if (kind_of(spec.source) != Source::kind)
+    return diagnostic(error::invalid_spec, "this launcher runs " + std::string(to_string(Source::kind)) +
+                                               " sources, but the spec's source is " +
+                                               std::string(to_string(kind_of(spec.source))));
+  for (auto r : {detail::validate_with(source_, spec), detail::validate_with(builder_, spec),
+                 detail::validate_with(transport_, spec), detail::validate_with(target_, spec)})
+    if (!r) return r;
+  return {};
+}
+
+template <class Source, class Builder, class Transport, class Target>
+auto launcher<Source, Builder, Transport, Target>::try_launch(launch_spec spec, launch_options const& options)
+    -> result<run_type> {
+  ensure_run_id(spec);
+  if (auto v = validate(spec); !v) return v.error();
+
+  options.report(run_status{run_state::building});
+  auto fetched = source_.fetch(spec, options);
+  if (!fetched) return detail::at_stage(std::move(fetched).error(), failure_stage::source);
+
+  auto built = builder_.build(*fetched, spec, options);
+  if (!built) return detail::at_stage(std::move(built).error(), failure_stage::build);
+
+  auto delivered = transport_.deliver(*built, spec, options);
+  if (!delivered) return detail::at_stage(std::move(delivered).error(), failure_stage::push);
+
+  detail::prepare_spec(spec, *delivered);
+  options.report(run_status{run_state::starting});
+  auto started = target_.start(*delivered, spec, options);
+  if (!started) return detail::at_stage(std::move(started).error(), failure_stage::run);
+  return started;
+}
+
+}  // namespace liftoff
+
+#endif
