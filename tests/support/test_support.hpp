@@ -2,6 +2,7 @@
 #define LIFTOFF_TESTS_SUPPORT_TEST_SUPPORT_HPP
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,33 @@ struct command_result {
     environment entries ("NAME=value") and working directory. */
 command_result run_command(std::vector<std::string> const& argv, std::vector<std::string> const& env = {},
                            std::filesystem::path const& cwd = {});
+
+/** A command running in the background, its output going to files. */
+class background_command {
+public:
+  background_command(std::vector<std::string> const& argv, std::filesystem::path const& out_file,
+                     std::filesystem::path const& err_file, std::vector<std::string> const& env = {},
+                     std::filesystem::path const& cwd = {});
+  ~background_command();  ///< kills the command if it still runs
+  background_command(background_command const&) = delete;
+  background_command& operator=(background_command const&) = delete;
+
+  int pid() const noexcept { return pid_; }
+  void signal(int signo);
+  /// Waits for the exit; the exit code, or 128 + the signal.
+  int wait();
+
+private:
+  int pid_ = -1;
+  bool reaped_ = false;
+  int code_ = -1;
+};
+
+/// True while a process with this pid exists and is not a zombie.
+bool process_alive(int pid);
+
+/// Polls `pred` every 10 ms until it holds or `seconds` pass; returns whether it held.
+bool wait_until(std::function<bool()> const& pred, double seconds = 10);
 
 }  // namespace liftoff::test
 

@@ -110,7 +110,8 @@ result<launch_spec> parse_launch_spec(boost::json::value const& v);
 boost::json::value to_json(launch_spec const& s);
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, launch_spec const& s);
-result<launch_spec> tag_invoke(boost::json::try_value_to_tag<launch_spec>, boost::json::value const& v);
+/// For `boost::json::try_value_to`; the error code alone (use `parse_launch_spec` for the sentence).
+boost::system::result<launch_spec> tag_invoke(boost::json::try_value_to_tag<launch_spec>, boost::json::value const& v);
 
 /** Loads a configuration value: `text` is inline JSON when it starts with `{`,
     otherwise the path of a `.json`, `.yaml` or `.yml` file. Parse errors give

@@ -348,8 +348,11 @@ inline boost::json::value to_json(launch_spec const& s) {
 
 inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, launch_spec const& s) { v = to_json(s); }
 
-inline result<launch_spec> tag_invoke(boost::json::try_value_to_tag<launch_spec>, boost::json::value const& v) {
-  return parse_launch_spec(v);
+inline boost::system::result<launch_spec> tag_invoke(boost::json::try_value_to_tag<launch_spec>,
+                                                     boost::json::value const& v) {
+  auto r = parse_launch_spec(v);
+  if (!r) return r.error().code;
+  return std::move(*r);
 }
 
 // ---- configuration files ---------------------------------------------------

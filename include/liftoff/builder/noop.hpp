@@ -1,0 +1,24 @@
+#ifndef LIFTOFF_BUILDER_NOOP_HPP
+#define LIFTOFF_BUILDER_NOOP_HPP
+
+/** `noop_builder`: for code that runs as it is (a directory run by
+    local_process) and images that need no build. */
+
+#include <liftoff/core/concepts.hpp>
+
+namespace liftoff {
+
+/// Builder policy that builds nothing: accepts every kind and returns its input unchanged.
+struct noop_builder {
+  static constexpr bool accepts(artifact_kind) noexcept { return true; }
+  static constexpr artifact_kind output(artifact_kind in) noexcept { return in; }
+
+  /// Returns `in`.
+  result<artifact> build(artifact const& in, launch_spec const& spec, launch_options const& options) const;
+};
+
+}  // namespace liftoff
+
+#include <liftoff/builder/impl/noop.hpp>
+
+#endif

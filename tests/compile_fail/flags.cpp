@@ -1,0 +1,1 @@
+// Never compiled: the target it belongs to only carries liftoff::liftoff's flags.

@@ -1,0 +1,53 @@
+#include <liftoff/core/registry.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <liftoff/core/launcher.hpp>
+
+#include "unit/core/fake_policies.hpp"
+
+namespace {
+liftoff::launcher_registry make_registry() {
+  liftoff::launcher_registry reg;
+  reg.add("local-process", liftoff::launcher<fake::code_source, fake::pass_builder, fake::pass_transport, fake::directory_target>{});
+  reg.add("local-container", liftoff::launcher<fake::image_source, fake::pass_builder, fake::pass_transport, fake::image_target>{});
+  reg.add("local-container", liftoff::launcher<fake::code_source, fake::image_builder, fake::pass_transport, fake::image_target>{});
+  return reg;
+}
+}  // namespace
+
+TEST_CASE("the registry finds a launcher by resource and source kind", "[core][registry]") {
+  auto reg = make_registry();
+  CHECK(reg.resources() == std::vector<std::string>{"local-container", "local-process"});
+  CHECK(reg.sources_for("local-container").size() == 2);
+  auto l = reg.find("local-container", liftoff::source_kind::image);
+  REQUIRE(l.has_value());
+  CHECK(l->handles() == liftoff::source_kind::image);
+}
+
+TEST_CASE("the default resource follows the source", "[core][registry]") {
+  liftoff::launch_spec s;
+  s.source = liftoff::image_ref{"busybox"};
+  CHECK(liftoff::launcher_registry::resource_for(s) == "local-container");
+  s.source = liftoff::code_dir{"."};
+  CHECK(liftoff::launcher_registry::resource_for(s) == "local-process");
+  s.resource = "kubernetes";
+  CHECK(liftoff::launcher_registry::resource_for(s) == "kubernetes");
+}
+
+TEST_CASE("registry errors say what exists", "[core][registry]") {
+  auto reg = make_registry();
+  auto unknown = reg.find("local-proces", liftoff::source_kind::code);
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().code == liftoff::error::unknown_resource);
+  CHECK(unknown.error().message ==
+        "unknown resource 'local-proces' (did you mean 'local-process'?); this program can launch on: "
+        "local-container, local-process");
+  auto wrong = reg.find("local-process", liftoff::source_kind::image);
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error().message == "resource 'local-process' cannot run image sources; it runs: code");
+  liftoff::launch_spec none;
+  auto r = reg.try_launch(none, {});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find("the spec names no job source") == 0);
+}
