@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.20)
 # Runs the compiler over SOURCE (syntax only) with the flags in FLAGS_FILE.
 # Without EXPECT, the source must compile. With EXPECT, compilation must fail
 # and the compiler's output must contain the sentence EXPECT.

@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.20)
 # Builds and runs the consumer program in MODE (find_package or
 # add_subdirectory), in WORK_DIR. Fails on the first step that fails.
 
@@ -48,3 +49,8 @@ endif()
 run_step("build the consumer" ${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run_step("run the consumer" "${WORK_DIR}/build/consumer")
 message("${step_output}")
+set(expected "consumer ok: run id consumer-check, command python3 job.py --steps 2")
+string(FIND "${step_output}" "${expected}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "consumer (${MODE}): expected the program to print\n  ${expected}")
+endif()

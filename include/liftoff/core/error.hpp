@@ -118,6 +118,13 @@ struct diagnostic {
   std::string what() const { return message.empty() ? code.message() : message; }
 };
 
+/// Prints the sentence (so test frameworks and logs can show a diagnostic or a result holding one).
+template <class Ostream>
+Ostream& operator<<(Ostream& os, diagnostic const& d) {
+  os << d.what();
+  return os;
+}
+
 /// Thrown by the throwing overloads; `what()` is the diagnostic's sentence.
 class exception : public system_error {
 public:

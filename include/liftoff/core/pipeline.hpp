@@ -46,7 +46,7 @@ struct artifact {
 
 /// How a launch reports and what it may do; every member is optional.
 struct launch_options {
-  /// Receives each log line as it is produced (called from a reader thread).
+  /// Receives each log line as it is produced, from a target's reader thread; calls never overlap.
   std::function<void(log_line const&)> on_log;
   /// Receives each state change of the run.
   std::function<void(run_status const&)> on_status;

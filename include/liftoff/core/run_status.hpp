@@ -50,6 +50,11 @@ struct run_status {
   failure_stage stage = failure_stage::none;     ///< for failed runs: where it failed
   std::string message;                           ///< for failed runs: what a person can do about it
 
+  run_status() = default;
+  run_status(run_state s, std::optional<int> code = std::nullopt, failure_stage where = failure_stage::none,
+             std::string msg = {})
+      : state(s), exit_code(code), stage(where), message(std::move(msg)) {}
+
   bool terminal() const noexcept { return is_terminal(state); }
   bool succeeded() const noexcept { return state == run_state::finished; }
 };

@@ -1,0 +1,217 @@
+// Digest throughput: liftoff::directory_digest (what local_dir_source uses to
+// tag a job's code) over a generated tree of mixed file sizes, beside
+// `sha256sum` over the same files.
+//
+//   digest_throughput [--size-mib N] [--repeat N] [--dir PATH] [--keep]
+//
+// The tree (default 1024 MiB, or LIFTOFF_BENCH_SIZE_MIB) is generated in a new
+// temporary directory, or in --dir (reused when it already holds a tree of
+// the same size). About 10% of its bytes are in small files (1-16 KiB), 30%
+// in medium ones (64 KiB-1 MiB) and 60% in a few large ones (8-64 MiB), 100
+// files to a directory. Both tools read with a warm page cache: one untimed
+// pass of each runs first; the figures are the median of --repeat passes.
+
+#include <liftoff/source/local_dir.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct options {
+  std::uint64_t size_mib = 1024;
+  int repeat = 3;
+  fs::path dir;
+  bool keep = false;
+};
+
+[[noreturn]] void usage(char const* why) {
+  std::cerr << "digest_throughput: " << why << "\n"
+            << "usage: digest_throughput [--size-mib N] [--repeat N] [--dir PATH] [--keep]\n";
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  if (char const* e = std::getenv("LIFTOFF_BENCH_SIZE_MIB"); e && *e) o.size_mib = std::stoull(e);
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--size-mib") o.size_mib = std::stoull(value());
+    else if (a == "--repeat") o.repeat = std::stoi(value());
+    else if (a == "--dir") o.dir = value();
+    else if (a == "--keep") o.keep = true;
+    else usage(("unknown argument " + a).c_str());
+  }
+  if (o.size_mib == 0 || o.repeat < 1) usage("--size-mib and --repeat must be positive");
+  return o;
+}
+
+struct tree_stats {
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+};
+
+/// Writes the tree; file contents are pseudo-random (deterministic, incompressible).
+tree_stats generate(fs::path const& root, std::uint64_t total) {
+  std::mt19937_64 rng(42);
+  struct band {
+    double share;
+    std::uint64_t lo, hi;
+  };
+  constexpr std::uint64_t KiB = 1024, MiB = 1024 * KiB;
+  band const bands[] = {{0.10, 1 * KiB, 16 * KiB}, {0.30, 64 * KiB, 1 * MiB}, {0.60, 8 * MiB, 64 * MiB}};
+  std::vector<std::uint64_t> sizes;
+  for (auto const& b : bands) {
+    std::uint64_t budget = static_cast<std::uint64_t>(b.share * static_cast<double>(total));
+    std::uniform_int_distribution<std::uint64_t> d(b.lo, std::max(b.lo, std::min(b.hi, budget)));
+    while (budget > 0) {
+      std::uint64_t s = std::min(budget, d(rng));
+      sizes.push_back(s);
+      budget -= s;
+    }
+  }
+  std::shuffle(sizes.begin(), sizes.end(), rng);
+
+  std::vector<std::uint64_t> block(MiB / sizeof(std::uint64_t));
+  tree_stats st;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    fs::path dir = root / ("d" + std::to_string(i / 100));
+    if (i % 100 == 0) fs::create_directories(dir);
+    std::ofstream f(dir / ("f" + std::to_string(i) + ".bin"), std::ios::binary | std::ios::trunc);
+    for (std::uint64_t left = sizes[i]; left > 0;) {
+      for (auto& w : block) w = rng();
+      auto n = std::min<std::uint64_t>(left, MiB);
+      f.write(reinterpret_cast<char const*>(block.data()), static_cast<std::streamsize>(n));
+      left -= n;
+    }
+    if (!f) throw std::runtime_error("cannot write the tree under " + root.string());
+    st.bytes += sizes[i];
+    ++st.files;
+  }
+  return st;
+}
+
+tree_stats measure(fs::path const& root) {
+  tree_stats st;
+  for (auto const& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) {
+      st.bytes += e.file_size();
+      ++st.files;
+    }
+  return st;
+}
+
+std::string quoted(fs::path const& p) {
+  std::string s = "'";
+  for (char c : p.string()) s += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return s + "'";
+}
+
+template <class F>
+double seconds(F&& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options opt = parse(argc, argv);
+  std::uint64_t const total = opt.size_mib * 1024 * 1024;
+
+  bool const temporary = opt.dir.empty();
+  fs::path root = temporary ? fs::temp_directory_path() / ("liftoff-digest-bench-" + std::to_string(std::random_device{}()))
+                            : fs::absolute(opt.dir);
+  if (!root.has_filename()) root = root.parent_path();
+  // Beside the tree, not in it: neither tool should read it.
+  fs::path marker = root.parent_path() / (root.filename().string() + ".bench-size");
+  tree_stats st;
+  bool reuse = false;
+  if (fs::exists(marker)) {
+    std::ifstream m(marker);
+    std::uint64_t mib = 0;
+    reuse = (m >> mib) && mib == opt.size_mib;
+  }
+  if (reuse) {
+    st = measure(root);
+    std::cout << "reusing the tree in " << root << "\n";
+  } else {
+    if (!temporary && fs::exists(root) && !fs::is_empty(root))
+      usage("--dir exists and holds something other than a tree of that size");
+    fs::create_directories(root);
+    std::cout << "generating " << opt.size_mib << " MiB in " << root << " ..." << std::flush;
+    auto t = seconds([&] { st = generate(root, total); });
+    std::ofstream(marker) << opt.size_mib << "\n";
+    std::cout << " " << std::fixed << std::setprecision(1) << t << " s\n";
+  }
+
+  double const mib = static_cast<double>(st.bytes) / (1024.0 * 1024.0);
+  std::cout << "tree: " << std::fixed << std::setprecision(1) << mib << " MiB in " << st.files << " files\n";
+
+  std::string digest;
+  auto run_liftoff = [&] {
+    auto d = liftoff::directory_digest(root);
+    if (!d) {
+      std::cerr << "directory_digest failed: " << d.error().message << "\n";
+      std::exit(1);
+    }
+    digest = *d;
+  };
+  std::string const sha_cmd = "find " + quoted(root) + " -type f -print0 | xargs -0 sha256sum > /dev/null";
+  auto run_sha256sum = [&] {
+    if (std::system(sha_cmd.c_str()) != 0) {
+      std::cerr << "sha256sum failed: " << sha_cmd << "\n";
+      std::exit(1);
+    }
+  };
+
+  run_liftoff();  // warm-up: the page cache now holds the tree
+  run_sha256sum();
+  std::vector<double> t_liftoff, t_sha;
+  for (int i = 0; i < opt.repeat; ++i) {
+    t_liftoff.push_back(seconds(run_liftoff));
+    t_sha.push_back(seconds(run_sha256sum));
+  }
+  double const liftoff_rate = mib / median(t_liftoff);
+  double const sha_rate = mib / median(t_sha);
+
+  std::cout << "digest: " << digest << "\n"
+            << std::setprecision(0)
+            << "liftoff::directory_digest   " << std::setw(6) << liftoff_rate << " MiB/s  (median of "
+            << opt.repeat << ", " << std::setprecision(3) << median(t_liftoff) << " s)\n"
+            << std::setprecision(0)
+            << "sha256sum (find | xargs -0) " << std::setw(6) << sha_rate << " MiB/s  (median of " << opt.repeat
+            << ", " << std::setprecision(3) << median(t_sha) << " s)\n"
+            << std::setprecision(2) << "ratio liftoff/sha256sum     " << std::setw(6) << liftoff_rate / sha_rate
+            << "\n";
+
+  if (temporary && !opt.keep) {
+    fs::remove_all(root);
+    fs::remove(marker);
+  } else {
+    std::cout << "kept the tree in " << root << " (pass --dir to reuse it)\n";
+  }
+  return 0;
+}
