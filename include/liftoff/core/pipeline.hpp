@@ -48,6 +48,9 @@ struct artifact {
 struct launch_options {
   /// Receives each log line as it is produced, from a target's reader thread; calls never overlap.
   std::function<void(log_line const&)> on_log;
+  /** Receives progress of long steps (an image pull's layers, a build's
+      steps), one line at a time; a program shows it on a terminal or drops it. */
+  std::function<void(std::string_view)> on_progress;
   /// Receives each state change of the run.
   std::function<void(run_status const&)> on_status;
   /** When set, the launch is a dry run: each stage passes what it would do or
@@ -64,6 +67,7 @@ struct launch_options {
   void emit(boost::json::object const& action) const { if (on_dry_run) on_dry_run(action); }
   void log(log_stream s, std::string text) const { if (on_log) on_log(log_line{s, std::move(text)}); }
   void report(run_status const& s) const { if (on_status) on_status(s); }
+  void progress(std::string_view line) const { if (on_progress) on_progress(line); }
 };
 
 }  // namespace liftoff

@@ -1,6 +1,7 @@
 #ifndef LIFTOFF_TARGET_IMPL_LOCAL_PROCESS_HPP
 #define LIFTOFF_TARGET_IMPL_LOCAL_PROCESS_HPP
 
+#include <liftoff/core/run_environment.hpp>
 #include <liftoff/detail/process.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -331,16 +332,8 @@ inline auto local_process::start(artifact const& in, launch_spec const& spec, la
   if (auto const* w = rargs.if_contains("workdir")) cwd = (job_dir / std::string(w->as_string())).lexically_normal();
 
   // The variables every run gets, then the launch's, then the resource's own.
-  std::vector<std::pair<std::string, std::string>> added = {
-      {"LIFTOFF_RUN_ID", spec.run_id},
-      {"LIFTOFF_PROJECT", spec.project},
-      {"LIFTOFF_JOB", spec.job_name},
-      {"LIFTOFF_RUN_NAME", spec.name},
-  };
-  if (!spec.queue.empty()) added.emplace_back("LIFTOFF_QUEUE", spec.queue);
-  added.emplace_back("LIFTOFF_CONFIG", boost::json::serialize(spec.overrides.run_config));
-  std::size_t const liftoff_count = added.size();
-  for (auto const& [k, v] : options.environment) added.emplace_back(k, v);
+  auto added = run_environment(spec, options);
+  std::size_t const liftoff_count = added.size() - options.environment.size();
   std::size_t const resource_from = added.size();
   if (auto const* env = rargs.if_contains("env"))
     for (auto const& e : env->as_object()) added.emplace_back(std::string(e.key()), std::string(e.value().as_string()));
