@@ -51,6 +51,13 @@ void terminal::json_line(boost::json::object const& o) {
   std::cout << boost::json::serialize(o) << std::endl;
 }
 
+void terminal::progress(std::string_view line) {
+  std::lock_guard lock(mutex_);
+  std::cerr << "liftoff: " << line << std::endl;
+}
+
+bool terminal::interactive() const { return ::isatty(2) == 1; }
+
 namespace {
 std::atomic<int> signal_fd{-1};
 

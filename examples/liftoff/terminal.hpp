@@ -24,6 +24,10 @@ public:
   void status(std::string const& run_id, run_status const& s);
   void finished(std::string const& run_id, run_status const& s);
   void json_line(boost::json::object const& o);
+  /// A progress line (pull layers, build steps), shown only on a terminal.
+  void progress(std::string_view line);
+  /// Whether stderr is a terminal.
+  bool interactive() const;
 
 private:
   std::mutex mutex_;

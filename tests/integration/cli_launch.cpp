@@ -47,7 +47,7 @@ TEST_CASE("launch runs a local directory job and passes it the LIFTOFF environme
                "echo \"extra=$EXTRA\"\n"
                "echo 'to stderr' >&2\n");
   t::write_file(job / "launch.yaml", "overrides:\n  run_config: {lr: 0.5}\n  args: [--epochs, '2']\n");
-  auto r = liftoff_cli({"launch", "--uri", job.path().string(), "-E", "./train.sh", "-p", "mnist", "-J", "hello",
+  auto r = liftoff_cli({"launch", "-r", "local-process", "--uri", job.path().string(), "-E", "./train.sh", "-p", "mnist", "-J", "hello",
                         "-c", (job / "launch.yaml").string(), "-R",
                         R"({"local-process": {"env": {"EXTRA": "${project_name}!"}}})"});
   INFO(r.out << r.err);
@@ -63,7 +63,7 @@ TEST_CASE("launch runs a local directory job and passes it the LIFTOFF environme
 
 TEST_CASE("launch runs the bundled hello job", "[cli][local]") {
   auto hello = t::source_dir() / "examples" / "jobs" / "hello";
-  auto r = liftoff_cli({"launch", "--uri", hello.string(), "--entry-point", "python3 job.py", "-c",
+  auto r = liftoff_cli({"launch", "-r", "local-process", "--uri", hello.string(), "--entry-point", "python3 job.py", "-c",
                         R"({"overrides": {"run_config": {"steps": 2}}})"});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
@@ -88,7 +88,7 @@ TEST_CASE("launch runs a git job at a branch, a tag and a commit", "[cli][git]")
   auto url = "file://" + (dir / "repo.git").string();
 
   auto at = [&](std::string const& version) {
-    std::vector<std::string> args = {"launch", "--uri", url, "--build-context", "jobs/hello", "-E", "./run.sh"};
+    std::vector<std::string> args = {"launch", "-r", "local-process", "--uri", url, "--build-context", "jobs/hello", "-E", "./run.sh"};
     if (!version.empty()) args.insert(args.end(), {"--git-version", version});
     return liftoff_cli(args);
   };
@@ -109,7 +109,7 @@ TEST_CASE("launch runs a git job at a branch, a tag and a commit", "[cli][git]")
 TEST_CASE("a failing job's exit code propagates", "[cli][local]") {
   t::temp_dir job;
   write_script(job / "fail.sh", "echo about to fail\nexit 7\n");
-  auto r = liftoff_cli({"launch", "--uri", job.path().string(), "-E", "./fail.sh"});
+  auto r = liftoff_cli({"launch", "-r", "local-process", "--uri", job.path().string(), "-E", "./fail.sh"});
   CHECK(r.exit_code == 7);
   CHECK(contains(r.out, "about to fail"));
   CHECK(contains(r.err, "failed (run): process exited with code 7"));
@@ -125,7 +125,7 @@ TEST_CASE("Ctrl-C cancels the run and leaves no process behind", "[cli][local][c
                "echo $$ > self.pid\n"
                "echo started\n"
                "while true; do sleep 1; done\n");
-  t::background_command cli({LIFTOFF_CLI, "launch", "--uri", job.path().string(), "-E", "./stubborn.sh",
+  t::background_command cli({LIFTOFF_CLI, "launch", "-r", "local-process", "--uri", job.path().string(), "-E", "./stubborn.sh",
                              "--grace-period", "0.3"},
                             job / "out.txt", job / "err.txt");
   REQUIRE(t::wait_until([&] { return std::filesystem::exists(job / "self.pid") &&
@@ -146,7 +146,7 @@ TEST_CASE("Ctrl-C cancels the run and leaves no process behind", "[cli][local][c
 TEST_CASE("a dry run prints what would be done as JSON lines and runs nothing", "[cli][dry-run]") {
   t::temp_dir job;
   write_script(job / "touch.sh", "touch ran\n");
-  auto r = liftoff_cli({"launch", "--uri", job.path().string(), "-E", "./touch.sh --flag", "--dry-run", "-p", "p"});
+  auto r = liftoff_cli({"launch", "-r", "local-process", "--uri", job.path().string(), "-E", "./touch.sh --flag", "--dry-run", "-p", "p"});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(job / "ran"));
@@ -172,18 +172,18 @@ TEST_CASE("bad input gets one clear line and a non-zero exit", "[cli][errors]") 
     std::vector<std::string> env;
   };
   std::vector<bad_case> cases = {
-      {{"launch", "--uri", d + "/missing", "-E", "x"}, "--uri " + d + "/missing: no such directory"},
-      {{"launch", "--uri", d, "-E", "./nope.sh"}, "nope.sh"},
-      {{"launch", "--uri", d, "-E", "./not-exec.sh"}, "not-exec.sh"},
-      {{"launch", "--uri", d, "-E", "./ok.sh", "-c", d + "/bad.json"}, d + "/bad.json:3:"},
-      {{"launch", "--uri", d, "-E", "./ok.sh", "-c", d + "/bad.yaml"}, d + "/bad.yaml:"},
-      {{"launch", "--uri", d, "-E", "./ok.sh", "-r", "kubernets"}, "unknown resource 'kubernets'"},
-      {{"launch", "--uri", d, "-E", "./ok.sh", "-c", R"({"project": ["x"]})"}, "project: expected a string, got array"},
-      {{"launch", "--uri", d, "-E", "./ok.sh", "-R", R"({"local-process": {"env": ["A=1"]}})"},
+      {{"launch", "-r", "local-process", "--uri", d + "/missing", "-E", "x"}, "--uri " + d + "/missing: no such directory"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./nope.sh"}, "nope.sh"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./not-exec.sh"}, "not-exec.sh"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-c", d + "/bad.json"}, d + "/bad.json:3:"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-c", d + "/bad.yaml"}, d + "/bad.yaml:"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-r", "kubernets"}, "unknown resource 'kubernets'"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-c", R"({"project": ["x"]})"}, "project: expected a string, got array"},
+      {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-R", R"({"local-process": {"env": ["A=1"]}})"},
        "resource_args.local-process.env: expected an object of strings, got array"},
-      {{"launch", "--uri", "file://" + d + "/no-repo.git", "-E", "x"}, "no-repo.git"},
-      {{"launch", "--uri", "file://" + d + "/no-repo.git", "-E", "x"}, "git is not installed", {"PATH=" + d + "/empty"}},
-      {{"launch", "--uri", d}, "entry_point"},
+      {{"launch", "-r", "local-process", "--uri", "file://" + d + "/no-repo.git", "-E", "x"}, "no-repo.git"},
+      {{"launch", "-r", "local-process", "--uri", "file://" + d + "/no-repo.git", "-E", "x"}, "git is not installed", {"PATH=" + d + "/empty"}},
+      {{"launch", "-r", "local-process", "--uri", d}, "entry_point"},
   };
   for (auto const& c : cases) {
     auto r = liftoff_cli(c.args, c.env);
