@@ -4,6 +4,7 @@
 #include "terminal.hpp"
 
 #include <liftoff/core/registry.hpp>
+#include <liftoff/docker_launchers.hpp>
 #include <liftoff/local.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -108,10 +109,17 @@ result<launch_spec> spec_from_flags(launch_flags const& f) {
   return parse_launch_spec(doc);
 }
 
-launcher_registry local_registry() {
+/// The launchers this program is built with. As in W&B Launch, a job runs in
+/// a container unless it asks for `--resource local-process`.
+launcher_registry make_registry() {
   launcher_registry reg;
   reg.add("local-process", local_code_launcher{});
   reg.add("local-process", local_git_launcher{});
+  reg.add("local-container", docker_image_launcher{});
+  reg.add("local-container", docker_code_launcher{});
+  reg.add("local-container", docker_git_launcher{});
+  reg.set_default_resource(source_kind::code, "local-container");
+  reg.set_default_resource(source_kind::git, "local-container");
   return reg;
 }
 
@@ -120,9 +128,9 @@ int run_launch(launch_flags const& flags) {
   auto spec = spec_from_flags(flags);
   if (!spec) return term.fail(spec.error(), exit_usage);
   ensure_run_id(*spec);
-  if (spec->resource.empty()) spec->resource = launcher_registry::resource_for(*spec);
+  auto registry = make_registry();
+  if (spec->resource.empty()) spec->resource = registry.resource_for(*spec);
 
-  auto registry = local_registry();
   auto launcher = registry.find(*spec);
   if (!launcher) return term.fail(launcher.error(), exit_usage);
   if (auto v = launcher->validate(*spec); !v) return term.fail(v.error(), exit_usage);
@@ -135,6 +143,7 @@ int run_launch(launch_flags const& flags) {
   } else {
     options.on_log = [&](log_line const& l) { term.log(l); };
     options.on_status = [&](run_status const& s) { term.status(spec->run_id, s); };
+    if (term.interactive()) options.on_progress = [&](std::string_view line) { term.progress(line); };
     term.note("launching run " + spec->run_id + " on " + spec->resource);
   }
 

@@ -177,7 +177,7 @@ TEST_CASE("bad input gets one clear line and a non-zero exit", "[cli][errors]") 
       {{"launch", "-r", "local-process", "--uri", d, "-E", "./not-exec.sh"}, "not-exec.sh"},
       {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-c", d + "/bad.json"}, d + "/bad.json:3:"},
       {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-c", d + "/bad.yaml"}, d + "/bad.yaml:"},
-      {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-r", "kubernets"}, "unknown resource 'kubernets'"},
+      {{"launch", "--uri", d, "-E", "./ok.sh", "-r", "kubernets"}, "unknown resource 'kubernets'"},
       {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-c", R"({"project": ["x"]})"}, "project: expected a string, got array"},
       {{"launch", "-r", "local-process", "--uri", d, "-E", "./ok.sh", "-R", R"({"local-process": {"env": ["A=1"]}})"},
        "resource_args.local-process.env: expected an object of strings, got array"},

@@ -44,12 +44,20 @@ public:
   /// Finds the launcher for `spec` and launches it.
   result<any_run> try_launch(launch_spec spec, launch_options const& options) const;
 
-  /** The resource a spec runs on: its own, else `local-container` for an image
-      and `local-process` for code. */
-  static std::string resource_for(launch_spec const& spec);
+  /** The resource a spec runs on: its own, else the default for its kind of
+      source (`local-container` for images, `local-process` for code and git
+      unless `set_default_resource` said otherwise). */
+  std::string resource_for(launch_spec const& spec) const;
+
+  /// Makes `resource` the default for specs of `kind` that name none.
+  void set_default_resource(source_kind kind, std::string resource) { defaults_[kind] = std::move(resource); }
 
 private:
   std::map<std::string, std::vector<any_launcher>, std::less<>> launchers_;
+  std::map<source_kind, std::string> defaults_ = {{source_kind::image, "local-container"},
+                                                  {source_kind::git, "local-process"},
+                                                  {source_kind::code, "local-process"},
+                                                  {source_kind::none, "local-process"}};
 };
 
 inline void launcher_registry::add(std::string resource, any_launcher l) {
@@ -71,9 +79,10 @@ inline std::vector<source_kind> launcher_registry::sources_for(std::string_view 
   return kinds;
 }
 
-inline std::string launcher_registry::resource_for(launch_spec const& spec) {
+inline std::string launcher_registry::resource_for(launch_spec const& spec) const {
   if (!spec.resource.empty()) return spec.resource;
-  return kind_of(spec.source) == source_kind::image ? "local-container" : "local-process";
+  auto it = defaults_.find(kind_of(spec.source));
+  return it == defaults_.end() ? std::string("local-process") : it->second;
 }
 
 inline result<any_launcher> launcher_registry::find(std::string_view resource, source_kind kind) const {

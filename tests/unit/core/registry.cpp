@@ -25,14 +25,19 @@ TEST_CASE("the registry finds a launcher by resource and source kind", "[core][r
   CHECK(l->handles() == liftoff::source_kind::image);
 }
 
-TEST_CASE("the default resource follows the source", "[core][registry]") {
+TEST_CASE("the default resource follows the source and can be changed", "[core][registry]") {
+  liftoff::launcher_registry reg;
   liftoff::launch_spec s;
   s.source = liftoff::image_ref{"busybox"};
-  CHECK(liftoff::launcher_registry::resource_for(s) == "local-container");
+  CHECK(reg.resource_for(s) == "local-container");
   s.source = liftoff::code_dir{"."};
-  CHECK(liftoff::launcher_registry::resource_for(s) == "local-process");
+  CHECK(reg.resource_for(s) == "local-process");
+  reg.set_default_resource(liftoff::source_kind::code, "local-container");
+  CHECK(reg.resource_for(s) == "local-container");
+  s.source = liftoff::git_ref{"https://x/r.git"};
+  CHECK(reg.resource_for(s) == "local-process");
   s.resource = "kubernetes";
-  CHECK(liftoff::launcher_registry::resource_for(s) == "kubernetes");
+  CHECK(reg.resource_for(s) == "kubernetes");
 }
 
 TEST_CASE("registry errors say what exists", "[core][registry]") {

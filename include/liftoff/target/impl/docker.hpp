@@ -1,0 +1,297 @@
+#ifndef LIFTOFF_TARGET_IMPL_DOCKER_HPP
+#define LIFTOFF_TARGET_IMPL_DOCKER_HPP
+
+#include <liftoff/docker/launch_support.hpp>
+#include <liftoff/target/detail/docker_config.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace liftoff {
+
+namespace detail {
+
+/// What a container run's handle and its watcher threads share.
+struct docker_run_state {
+  std::string id;
+  std::string container_id;
+  docker::engine_options engine;  ///< to reach the engine from `cancel`, with the negotiated API version
+  bool remove = true;
+  std::optional<std::int64_t> memory_limit;
+  std::size_t max_lines = 100000;
+  std::function<void(log_line const&)> on_log;
+  std::function<void(run_status const&)> on_status;
+  std::shared_ptr<void const> lifetime;  ///< keeps the artifact's resources for as long as the run
+
+  mutable std::mutex m;
+  std::condition_variable cv;
+  std::mutex callback_mutex;  ///< one on_log call at a time
+  run_status status{run_state::running};
+  std::deque<log_line> logs;
+  bool logs_done = false;
+  bool exited = false;
+  bool cancel_requested = false;
+
+  /// How long the watcher waits for the log stream to end after the container exited.
+  static constexpr std::chrono::seconds drain_limit{10};
+
+  void add_line(log_line line) {
+    {
+      std::lock_guard lock(m);
+      logs.push_back(line);
+      while (logs.size() > max_lines) logs.pop_front();
+    }
+    if (on_log) try {
+        std::lock_guard serial(callback_mutex);
+        on_log(line);
+      } catch (...) {  // a throwing callback must not terminate the program from a reader thread
+      }
+  }
+
+  /// Reports the terminal status, then makes it visible: wait() returns only after on_status saw it.
+  void publish(run_status const& s) {
+    if (on_status) try {
+        on_status(s);
+      } catch (...) {
+      }
+    std::lock_guard lock(m);
+    status = s;
+    cv.notify_all();
+  }
+};
+
+/// Follows the container's logs until they end (the container stopped) or the stream breaks.
+inline void follow_container_logs(std::shared_ptr<docker_run_state> state, docker::log_reader reader) {
+  for (;;) {
+    auto line = reader.next();
+    if (!line) {
+      state->add_line(log_line{log_stream::system, "the container's log stream broke: " + line.error().what()});
+      break;
+    }
+    if (!*line) break;
+    state->add_line(std::move(**line));
+  }
+  reader.close();
+  std::lock_guard lock(state->m);
+  state->logs_done = true;
+  state->cv.notify_all();
+}
+
+/// Waits for the container's exit, decides how the run ended, removes the container and reports.
+inline void watch_container(std::shared_ptr<docker_run_state> state, docker::engine engine, docker::container_wait wait) {
+  auto code = wait.get();
+  if (!code) code = engine.wait_container(state->container_id, docker::wait_condition::not_running);
+  bool cancelled = false;
+  {
+    std::unique_lock lock(state->m);
+    state->exited = true;
+    cancelled = state->cancel_requested;
+    state->cv.wait_for(lock, docker_run_state::drain_limit, [&] { return state->logs_done; });
+  }
+  bool oom = false;
+  if (auto info = engine.inspect_container(state->container_id))
+    if (auto const* st = info->if_contains("State"); st && st->is_object()) {
+      if (auto const* o = st->as_object().if_contains("OOMKilled"); o && o->is_bool()) oom = o->as_bool();
+      if (!code)
+        if (auto const* running = st->as_object().if_contains("Running"); running && running->is_bool() && !running->as_bool())
+          if (auto const* c = st->as_object().if_contains("ExitCode"); c && c->is_int64())
+            code = static_cast<int>(c->as_int64());
+    }
+
+  run_status s;
+  if (code) s.exit_code = *code;
+  if (cancelled) {
+    s.state = run_state::stopped;
+    s.message = "cancelled";
+  } else if (!code) {
+    s.state = run_state::failed;
+    s.stage = failure_stage::run;
+    s.message = "lost track of container " + state->container_id + ": " + code.error().what();
+  } else if (oom) {
+    s.state = run_state::failed;
+    s.stage = failure_stage::run;
+    s.message = state->memory_limit ? "out of memory (limit " + format_bytes(*state->memory_limit) + ")"
+                                    : std::string("out of memory");
+  } else if (*code == 0) {
+    s.state = run_state::finished;
+  } else {
+    s.state = run_state::failed;
+    s.stage = failure_stage::run;
+    s.message = "container exited with code " + std::to_string(*code);
+  }
+  if (state->remove)
+    if (auto r = engine.remove_container(state->container_id, true); !r)
+      state->add_line(log_line{log_stream::system, "could not remove the container: " + r.error().what()});
+  state->publish(s);
+}
+
+}  // namespace detail
+
+// ---- run ---------------------------------------------------------------------
+
+inline std::string docker_target::run::id() const { return state_ ? state_->id : std::string(); }
+
+inline std::string docker_target::run::container_id() const { return state_ ? state_->container_id : std::string(); }
+
+inline run_status docker_target::run::status() const {
+  if (!state_) return {};
+  std::lock_guard lock(state_->m);
+  return state_->status;
+}
+
+inline run_status docker_target::run::wait() {
+  if (!state_) return {};
+  std::unique_lock lock(state_->m);
+  state_->cv.wait(lock, [&] { return state_->status.terminal(); });
+  return state_->status;
+}
+
+inline std::vector<log_line> docker_target::run::logs() const {
+  if (!state_) return {};
+  std::lock_guard lock(state_->m);
+  return {state_->logs.begin(), state_->logs.end()};
+}
+
+inline void docker_target::run::cancel(std::chrono::milliseconds grace) {
+  if (!state_ || state_->container_id.empty()) return;
+  auto& s = *state_;
+  {
+    std::lock_guard lock(s.m);
+    if (s.status.terminal() || s.exited) return;
+    s.cancel_requested = true;
+  }
+  // The watcher thread owns the start's engine connection; cancel speaks on its own.
+  auto e = docker::engine::connect(s.engine);
+  if (!e) {
+    s.add_line(log_line{log_stream::system, "cannot cancel: " + e.error().what()});
+  } else {
+    auto const seconds = std::chrono::ceil<std::chrono::seconds>(std::max(grace, std::chrono::milliseconds(0)));
+    if (auto r = e->stop_container(s.container_id, seconds); !r)
+      if (auto k = e->kill_container(s.container_id, "SIGKILL"); !k)
+        s.add_line(log_line{log_stream::system, "cannot stop the container: " + r.error().what()});
+  }
+  std::unique_lock lock(s.m);
+  s.cv.wait_for(lock, std::chrono::minutes(1), [&] { return s.status.terminal(); });
+}
+
+// ---- policy ------------------------------------------------------------------
+
+inline result<void> docker_target::validate(launch_spec const& spec) const {
+  auto r = detail::parse_docker_container_args(spec, true);
+  if (!r) return r.error();
+  return {};
+}
+
+inline auto docker_target::start(artifact const& in, launch_spec const& spec, launch_options const& options) const
+    -> result<run> {
+  // The launcher has expanded the agent macros by now: check every field strictly.
+  auto args = detail::parse_docker_container_args(spec, false);
+  if (!args) return args.error();
+  if (!accepts(in.kind) || in.image.empty())
+    return diagnostic(error::invalid_spec, "local-container runs an image, but got a " +
+                                               std::string(to_string(in.kind)) +
+                                               (in.kind == artifact_kind::directory ? "" : " with no image reference"));
+  std::string const& image = in.image;
+
+  auto e = docker::connect_for_launch(engine, options, "run");
+  if (!e) return e.error();
+
+  auto present = e->inspect_image(image);
+  if (!present) return present.error();
+  if (!*present) {
+    if (in.kind == artifact_kind::local_image && !e->dry_run())
+      return diagnostic(error::file_not_found, "the Docker engine at " + e->host() + " has no image " + image +
+                                                   ": it was built by another engine, or removed since the build");
+    options.progress("pulling " + image);
+    auto pulled = e->pull(image, [&](std::string_view line) { options.progress(line); });
+    if (!pulled)
+      return diagnostic(pulled.error().code, "cannot run " + image + ": the engine does not have it, and " +
+                                                 pulled.error().what());
+    if (!e->dry_run()) {
+      present = e->inspect_image(image);
+      if (!present) return present.error();
+    }
+  }
+  if (!args->platform.empty() && *present) {
+    auto field = [&](char const* k) {
+      auto const* v = (*present)->if_contains(k);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    std::string have = field("Os") + "/" + field("Architecture");
+    std::string const want_variant = std::count(args->platform.begin(), args->platform.end(), '/') == 2
+                                         ? args->platform.substr(args->platform.rfind('/') + 1)
+                                         : std::string();
+    if (!want_variant.empty()) have += "/" + field("Variant");
+    if (have != args->platform)
+      return diagnostic(error::unsupported, "resource_args.local-container.platform: the image " + image + " is " +
+                                                have + ", not " + args->platform +
+                                                " (liftoff does not yet ask the engine for another platform)");
+  }
+
+  auto request = detail::make_docker_create_request(image, spec, options, *args);
+  auto id = e->create_container(request.config, request.name);
+  if (!id) return id.error();
+  auto discard = [&] { (void)e->remove_container(*id, true); };
+
+  auto state = std::make_shared<detail::docker_run_state>();
+  state->id = spec.run_id;
+  state->remove = remove;
+  state->max_lines = max_log_lines;
+  state->memory_limit = args->memory;
+
+  // Registered before the start, so an exit however fast is not missed.
+  auto waiter = e->begin_wait(*id, docker::wait_condition::next_exit);
+  if (!waiter) {
+    discard();
+    return waiter.error();
+  }
+  if (auto started = e->start_container(*id); !started) {
+    discard();
+    return started.error();
+  }
+
+  if (e->dry_run()) {
+    if (remove) discard();
+    state->status = run_status(run_state::finished, 0);
+    return run(std::move(state));
+  }
+
+  state->container_id = *id;
+  state->engine = engine;
+  state->engine.api_version = e->api_version();
+  state->on_log = options.on_log;
+  state->on_status = options.on_status;
+  state->lifetime = in.lifetime;
+
+  // With follow, the engine sends the output from the container's start, so nothing printed so far is lost.
+  auto reader = e->logs(*id, true);
+  if (!reader) {
+    state->add_line(log_line{log_stream::system, "cannot read the container's logs: " + reader.error().what()});
+    state->logs_done = true;
+  } else {
+    try {
+      std::thread(detail::follow_container_logs, state, std::move(*reader)).detach();
+    } catch (...) {
+      discard();
+      return diagnostic(error::run_failed, "cannot start a thread to read the container's logs");
+    }
+  }
+  try {
+    std::thread(detail::watch_container, state, std::move(*e), std::move(*waiter)).detach();
+  } catch (...) {
+    // The log reader ends when the container is gone.
+    if (auto again = docker::engine::connect(state->engine)) (void)again->remove_container(*id, true);
+    return diagnostic(error::run_failed, "cannot start a thread to watch the container");
+  }
+  options.report(run_status(run_state::running));
+  return run(std::move(state));
+}
+
+}  // namespace liftoff
+
+#endif
