@@ -11,7 +11,7 @@ import sys
 
 def launch(cli, job, run_config):
     config = json.dumps({"overrides": {"run_config": run_config}})
-    return subprocess.run([cli, "launch", "--uri", job, "--entry-point", "python3 job.py", "--project", "cli-check",
+    return subprocess.run([cli, "launch", "--resource", "local-process", "--uri", job, "--entry-point", "python3 job.py", "--project", "cli-check",
                            "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
 
 
