@@ -21,6 +21,31 @@ extern char** environ;
 
 namespace liftoff::test {
 
+namespace {
+
+/// argv and envp for posix_spawn: this process's environment with `env` ("NAME=value") entries replacing or adding.
+struct spawn_arguments {
+  std::vector<std::string> args;
+  std::vector<std::string> env_strings;
+  std::vector<char*> argp;
+  std::vector<char*> envp;
+
+  spawn_arguments(std::vector<std::string> const& argv, std::vector<std::string> const& env) : args(argv) {
+    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+    for (auto const& kv : env) {
+      auto name = kv.substr(0, kv.find('=') + 1);
+      std::erase_if(env_strings, [&](std::string const& s) { return s.rfind(name, 0) == 0; });
+      env_strings.push_back(kv);
+    }
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    for (auto& s : args) argp.push_back(s.data());
+    argp.push_back(nullptr);
+  }
+};
+
+}  // namespace
+
 temp_dir::temp_dir(std::string const& prefix) {
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
@@ -79,23 +104,10 @@ command_result run_command(std::vector<std::string> const& argv, std::vector<std
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
 
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (auto const& kv : env) {
-    auto name = kv.substr(0, kv.find('=') + 1);
-    std::erase_if(env_strings, [&](std::string const& s) { return s.rfind(name, 0) == 0; });
-    env_strings.push_back(kv);
-  }
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& s : args) argp.push_back(s.data());
-  argp.push_back(nullptr);
+  spawn_arguments spawn_args(argv, env);
 
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
+  int rc = posix_spawnp(&pid, spawn_args.argp[0], &actions, nullptr, spawn_args.argp.data(), spawn_args.envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -141,22 +153,9 @@ background_command::background_command(std::vector<std::string> const& argv, std
   posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (auto const& kv : env) {
-    auto name = kv.substr(0, kv.find('=') + 1);
-    std::erase_if(env_strings, [&](std::string const& s) { return s.rfind(name, 0) == 0; });
-    env_strings.push_back(kv);
-  }
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& s : args) argp.push_back(s.data());
-  argp.push_back(nullptr);
+  spawn_arguments spawn_args(argv, env);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
+  int rc = posix_spawnp(&pid, spawn_args.argp[0], &actions, nullptr, spawn_args.argp.data(), spawn_args.envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::system_error(rc, std::generic_category(), "spawn " + argv[0]);
   pid_ = pid;
