@@ -165,15 +165,19 @@ public:
       when the engine does not have the image, or a diagnostic. */
   result<std::optional<boost::json::object>> inspect_image(std::string_view image);
 
-  /** `POST /images/create?fromImage=…&tag=…`: pulls `image`, with the
-      credentials for its registry from the Docker config (`find_image_auth`).
+  /** `POST /images/create?fromImage=…&tag=…[&platform=…]`: pulls `image`,
+      with the credentials for its registry from the Docker config (`find_image_auth`).
       @param progress receives a line per layer status change ("a1b2: Pull complete")
+      @param platform "os[/arch[/variant]]" to pull, as `docker pull --platform`;
+      empty: the engine's own
       @return success, or a diagnostic with the registry's message ("pull access
-      denied for …", "manifest unknown") — never the credentials. */
-  result<void> pull(std::string_view image, progress_fn progress = {});
+      denied for …", "manifest unknown"; naming the platform when one was asked
+      for) — never the credentials. */
+  result<void> pull(std::string_view image, progress_fn progress = {}, std::string_view platform = {});
 
   /** As the other `pull`, with the credentials given: `auth` null pulls anonymously. */
-  result<void> pull(std::string_view image, registry_auth const* auth, progress_fn progress = {});
+  result<void> pull(std::string_view image, registry_auth const* auth, progress_fn progress = {},
+                    std::string_view platform = {});
 
   /** `POST /images/{name}/tag`: gives image `source` the name `target` ("repo:tag"). */
   result<void> tag_image(std::string_view source, std::string_view target);
@@ -192,11 +196,15 @@ public:
 
   // ---- containers ------------------------------------------------------------
 
-  /** `POST /containers/create`: `config` is the Engine API's container
-      config (`Image`, `Cmd`, `Env`, `Labels`, `HostConfig`, …).
+  /** `POST /containers/create[?name=…][&platform=…]`: `config` is the Engine
+      API's container config (`Image`, `Cmd`, `Env`, `Labels`, `HostConfig`, …).
       @param name the container's name; empty: the engine picks one
-      @return the container id; a missing image fails with a sentence saying so. */
-  result<std::string> create_container(boost::json::object const& config, std::string_view name = {});
+      @param platform "os[/arch[/variant]]" the image must be of, as `docker
+      create --platform` (API 1.41); empty: the engine uses whatever image it has
+      @return the container id; a missing image (or one the engine has only for
+      another platform) fails with a sentence saying so and the engine's message. */
+  result<std::string> create_container(boost::json::object const& config, std::string_view name = {},
+                                       std::string_view platform = {});
 
   /// `POST /containers/{id}/start`; starting a running container succeeds.
   result<void> start_container(std::string_view id);

@@ -58,8 +58,10 @@ struct docker_run_state;
     - `ulimit`: {"nofile": "1024:2048" | 1024 | {"soft": N, "hard": N}} or
       ["nofile=1024:2048"] (HostConfig.Ulimits);
     - `pids-limit`: an integer (HostConfig.PidsLimit);
-    - `platform`: "os/arch[/variant]"; the image must be of that platform
-      (the engine client cannot yet ask the engine for another one);
+    - `platform`: "os/arch[/variant]", passed to the engine as `docker run
+      --platform` does: the image is pulled for it, and the engine refuses an
+      image of another platform (one it has only for another platform is
+      pulled again for this one, unless it was built by this engine);
     - `network`: a network name or mode (HostConfig.NetworkMode).
     Anything else (`privileged`, `volume`, `cap-add`, …) is rejected. */
 struct docker_target {

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -349,29 +350,60 @@ TEST_CASE("docker_image_launcher runs an image end to end", "[docker][docker_tar
   CHECK(containers_of(*e, spec.run_id).empty());
 }
 
-TEST_CASE("docker_target checks the image's platform", "[docker][docker_target][integration]") {
+TEST_CASE("docker_target asks the engine for the platform", "[docker][docker_target][integration]") {
   auto e = engine_or_skip();
   if (!e) return;
   auto info = e->inspect_image(base_image);
   REQUIRE(info.has_value());
   std::string const native = std::string((*info)->at("Os").as_string()) + "/" +
                              std::string((*info)->at("Architecture").as_string());
-  std::string const other = native == "linux/arm64" ? "linux/amd64" : "linux/arm64";
+  std::string const other = native == "linux/s390x" ? "linux/amd64" : "linux/s390x";
+  std::string const image_name(base_image);
   auto spec = job("echo ok");
   cleanup c{*e, spec.run_id};
-  sink s;
 
-  spec.resource_args["local-container"] = json::object{{"platform", other}};
-  auto r = docker_target{}.start(image(), spec, s.options());
-  REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().code == error::unsupported);
-  CHECK(r.error().what() == "resource_args.local-container.platform: the image " + std::string(base_image) + " is " +
-                                native + ", not " + other +
-                                " (liftoff does not yet ask the engine for another platform)");
-  CHECK(containers_of(*e, spec.run_id).empty());
+  SECTION("an image the engine has only for another platform is pulled for it; without the registry that fails") {
+    sink s;
+    spec.resource_args["local-container"] = json::object{{"platform", other}};
+    auto r = docker_target{}.start(image(), spec, s.options());
+    REQUIRE_FALSE(r.has_value());
+    INFO(r.error().what());
+    CHECK(r.error().code == error::http_status);
+    CHECK(r.error().what().starts_with("cannot run " + image_name + " for platform " + other +
+                                       ": the engine has it only for " + native + ", and pulling " + image_name +
+                                       " for " + other + ": "));
+    CHECK(std::find(s.progress.begin(), s.progress.end(), "pulling " + image_name + " for " + other) != s.progress.end());
+    CHECK(containers_of(*e, spec.run_id).empty());
+    // The image of the native platform is still there.
+    auto after = e->inspect_image(base_image);
+    REQUIRE(after.has_value());
+    REQUIRE(after->has_value());
+    CHECK((*after)->at("Architecture") == (*info)->at("Architecture"));
+  }
 
-  spec.resource_args["local-container"] = json::object{{"platform", native}};
-  auto run = start(spec, s.options());
-  CHECK(run.wait().state == run_state::finished);
-  CHECK(texts(run.logs(), log_stream::out) == std::vector<std::string>{"ok"});
+  SECTION("an image built by this engine is not pulled: the engine's refusal names the platform") {
+    sink s;
+    spec.resource_args["local-container"] = json::object{{"platform", other}};
+    auto local = image();
+    local.kind = artifact_kind::local_image;
+    auto r = docker_target{}.start(local, spec, s.options());
+    REQUIRE_FALSE(r.has_value());
+    INFO(r.error().what());
+    CHECK(r.error().code == error::http_status);
+    CHECK(r.error().what().starts_with("creating a container: the engine has no image '" + image_name +
+                                       "' for platform " + other + " ("));
+    CHECK(contains(r.error().what(), "wanted " + other));  // the engine's own message
+    CHECK(r.error().what().ends_with("); pull or build it for that platform first"));
+    CHECK(s.progress.empty());
+    CHECK(containers_of(*e, spec.run_id).empty());
+  }
+
+  SECTION("the native platform runs without a pull") {
+    sink s;
+    spec.resource_args["local-container"] = json::object{{"platform", native}};
+    auto run = start(spec, s.options());
+    CHECK(run.wait().state == run_state::finished);
+    CHECK(texts(run.logs(), log_stream::out) == std::vector<std::string>{"ok"});
+    CHECK(std::none_of(s.progress.begin(), s.progress.end(), [](auto const& p) { return p.starts_with("pulling"); }));
+  }
 }

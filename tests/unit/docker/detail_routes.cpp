@@ -1,5 +1,7 @@
 #include <liftoff/docker/detail/routes.hpp>
 
+#include <liftoff/docker/engine.hpp>
+
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,6 +9,9 @@
 
 #include <cctype>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace fs = std::filesystem;
 using liftoff::docker::detail::all_routes;
@@ -32,6 +37,51 @@ TEST_CASE("every Engine API operation the docker client sends is in the official
       CHECK(op[method].IsMap());
     }
   }
+}
+
+TEST_CASE("every query parameter the docker client sends is in the specification since the version the table says",
+          "[docker]") {
+  using liftoff::docker::detail::parse_api_version;
+  auto const oldest_spoken = *parse_api_version(liftoff::docker::min_api_version);
+  auto const dir = liftoff::test::specs_dir() / "docker";
+  for (auto const* file : {"versions/v1.40.yaml", "versions/v1.55.yaml", "swagger.yaml"}) {
+    auto const path = dir / file;
+    if (!fs::exists(path)) {
+      WARN("skipped: the Docker Engine API specification " << path.string() << " is not present");
+      return;
+    }
+    INFO(path.string());
+    auto const spec = YAML::LoadFile(path.string());
+    auto const spec_version = parse_api_version(spec["info"]["version"].as<std::string>());
+    REQUIRE(spec_version.has_value());
+    for (auto const& r : all_routes) {
+      std::string method(r.method);
+      for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto const params = spec["paths"][std::string(r.path)][method]["parameters"];
+      for (auto const& q : r.query) {
+        INFO(r.method << " " << r.path << " ?" << q.name << " (since " << (q.since.empty() ? "before 1.41" : q.since)
+                      << ")");
+        bool in_spec = false;
+        if (params.IsSequence())
+          for (auto const& p : params)
+            if (p["in"].as<std::string>() == "query" && p["name"].as<std::string>() == q.name) in_spec = true;
+        auto const since = q.since.empty() ? std::optional(std::pair{1, 40}) : parse_api_version(q.since);
+        REQUIRE(since.has_value());
+        // The engine sends every parameter in every API version it speaks.
+        CHECK(*since <= oldest_spoken);
+        // A parameter newer than a specification is absent from it, so the table's `since` is not too old.
+        CHECK(in_spec == (*since <= *spec_version));
+      }
+    }
+  }
+}
+
+TEST_CASE("the route table lists the platform parameters of create and pull", "[docker]") {
+  using namespace liftoff::docker::detail;
+  CHECK(has_query_param(container_create_route, "platform"));
+  CHECK(has_query_param(image_create_route, "platform"));
+  CHECK(has_query_param(build_route, "platform"));
+  CHECK_FALSE(has_query_param(container_start_route, "platform"));
 }
 
 TEST_CASE("route templates expand with their one parameter", "[docker]") {

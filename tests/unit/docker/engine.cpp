@@ -221,6 +221,17 @@ TEST_CASE("pulls stream progress, send registry credentials and report the regis
   CHECK_FALSE(contains(r.error().message, "very-secret-pw"));
   CHECK(fake.last().header("x-registry-auth") == liftoff::docker::registry_auth_header(auth));
   CHECK(contains(fake.last().target, "tag=latest"));
+
+  // A platform goes to the engine as `docker pull --platform` sends it, and the refusal names it.
+  lines.clear();
+  REQUIRE(e.pull("localhost:5000/public/app:2", nullptr, [&](std::string_view l) { lines.emplace_back(l); }, "linux/arm64/v8")
+              .has_value());
+  CHECK(fake.last().target == "/v1.41/images/create?fromImage=localhost%3A5000%2Fpublic%2Fapp&tag=2&platform=linux%2Farm64%2Fv8");
+  CHECK(lines.size() == 5);
+  auto p = e.pull("localhost:5000/private/app", &auth, {}, "linux/s390x");
+  REQUIRE_FALSE(p.has_value());
+  CHECK(p.error().message == "pulling localhost:5000/private/app for linux/s390x: " + denied);
+  CHECK(contains(fake.last().target, "&platform=linux%2Fs390x"));
 }
 
 TEST_CASE("a pull refused before the stream starts carries the engine's message", "[docker]") {
@@ -283,6 +294,9 @@ TEST_CASE("container calls: create, a missing image, logs demultiplexed, wait", 
     if (t.starts_with("/v1.41/containers/create")) {
       if (contains(ex.request().body, "missing:1"))
         ex.respond(404, R"({"message":"No such image: missing:1"})");
+      else if (contains(t, "platform=linux%2Fs390x"))  // what 20.10 answers for an image of another platform
+        ex.respond(404, R"({"message":"image with reference busybox:1 was found but does not match the specified )"
+                        R"(platform: wanted linux/s390x, actual: linux/amd64"})");
       else
         ex.respond(201, R"({"Id":"c0ffee","Warnings":[]})");
     } else if (t == "/v1.41/containers/c0ffee/json") {
@@ -313,6 +327,19 @@ TEST_CASE("container calls: create, a missing image, logs demultiplexed, wait", 
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message ==
         "creating a container: the engine has no image 'missing:1' (No such image: missing:1); pull or build it first");
+
+  auto native = e.create_container(config, "run-2", "linux/amd64");
+  REQUIRE(native.has_value());
+  CHECK(fake.last().target == "/v1.41/containers/create?name=run-2&platform=linux%2Famd64");
+  REQUIRE(e.create_container(config, {}, "linux/arm64/v8").has_value());
+  CHECK(fake.last().target == "/v1.41/containers/create?platform=linux%2Farm64%2Fv8");
+  auto foreign = e.create_container(json::object{{"Image", "busybox:1"}}, {}, "linux/s390x");
+  REQUIRE_FALSE(foreign.has_value());
+  CHECK(foreign.error().code == liftoff::error::http_status);
+  CHECK(foreign.error().message ==
+        "creating a container: the engine has no image 'busybox:1' for platform linux/s390x (image with reference "
+        "busybox:1 was found but does not match the specified platform: wanted linux/s390x, actual: linux/amd64); "
+        "pull or build it for that platform first");
 
   auto logs = e.logs("c0ffee", true);
   REQUIRE(logs.has_value());
@@ -347,7 +374,7 @@ TEST_CASE("a dry run records the requests, sends nothing, and every one follows 
 
   liftoff::docker::registry_auth auth{"dave", "pw-should-not-show", "", "localhost:5000"};
   CHECK_FALSE(e.inspect_image("busybox").value().has_value());
-  REQUIRE(e.pull("localhost:5000/app:1", &auth).has_value());
+  REQUIRE(e.pull("localhost:5000/app:1", &auth, {}, "linux/arm64").has_value());
   REQUIRE(e.tag_image("busybox", "localhost:5000/app:2").has_value());
   REQUIRE(e.remove_image("localhost:5000/app:2", true).has_value());
   liftoff::docker::build_request req;
@@ -357,7 +384,7 @@ TEST_CASE("a dry run records the requests, sends nothing, and every one follows 
   auto b = e.build(req, [&](std::span<char>, liftoff::error_code&) { read = true; return std::size_t(0); });
   REQUIRE(b.has_value());
   CHECK_FALSE(read);
-  auto id = e.create_container(json::object{{"Image", "busybox"}}, "n").value();
+  auto id = e.create_container(json::object{{"Image", "busybox"}}, "n", "linux/arm64").value();
   CHECK(id == "dry-run");
   REQUIRE(e.start_container(id).has_value());
   auto logs = e.logs(id, true).value();
@@ -371,59 +398,71 @@ TEST_CASE("a dry run records the requests, sends nothing, and every one follows 
 
   REQUIRE(sent.size() == 14);
   CHECK(json::serialize(sent[1]) ==
-        R"({"method":"POST","path":"/v1.41/images/create","query":{"fromImage":"localhost:5000/app","tag":"1"},)"
+        R"({"method":"POST","path":"/v1.41/images/create","query":{"fromImage":"localhost:5000/app","tag":"1","platform":"linux/arm64"},)"
         R"("headers":{"X-Registry-Auth":"REDACTED"}})");
   CHECK(sent[4].at("query").at("t") == json::array{"a:1", "a:2"});
   CHECK(sent[4].at("body").as_string().starts_with("the build context"));
   CHECK(sent[5].at("body") == json::object{{"Image", "busybox"}});
+  CHECK(sent[5].at("query") == json::object{{"name", "n"}, {"platform", "linux/arm64"}});
   CHECK(json::serialize(sent[12]) ==
         R"({"method":"GET","path":"/v1.41/containers/json","query":{"all":"1","filters":"{\"label\":[\"liftoff.run-id=r1\"]}"}})");
   for (auto const& r : sent) CHECK_FALSE(contains(json::serialize(r), "pw-should-not-show"));
 
-  // Each request's path matches a spec path with that method, and each query parameter is declared there.
-  auto const spec_file = liftoff::test::specs_dir() / "docker" / "versions" / "v1.40.yaml";
-  if (!std::filesystem::exists(spec_file)) {
-    WARN("spec check skipped: " << spec_file.string() << " is not present");
-    return;
-  }
-  auto const paths = YAML::LoadFile(spec_file.string())["paths"];
-  auto matches = [](std::string const& tmpl, std::string const& path) {
-    // "{name}" stands for one or more characters, '/' included (image names): match piecewise.
-    std::size_t t = 0, p = 0;
-    while (t < tmpl.size()) {
-      if (tmpl[t] == '{') {
-        auto close = tmpl.find('}', t);
-        auto literal = tmpl.substr(close + 1);
-        if (literal.empty()) return p < path.size();
-        auto at = path.rfind(literal);
-        if (at == std::string::npos || at <= p || at + literal.size() != path.size()) return false;
-        return true;
-      }
-      if (p >= path.size() || tmpl[t] != path[p]) return false;
-      ++t, ++p;
+  // Each request's path matches a spec path with that method, and each query parameter is declared there:
+  // in API 1.40, but for those the CHANGELOG says 1.41 added (which 1.40 must then not have), and in 1.55.
+  std::set<std::pair<std::string, std::string>> const added_in_1_41{{"/containers/create", "platform"}};
+  for (auto const* file : {"v1.40.yaml", "v1.55.yaml"}) {
+    auto const spec_file = liftoff::test::specs_dir() / "docker" / "versions" / file;
+    if (!std::filesystem::exists(spec_file)) {
+      WARN("spec check skipped: " << spec_file.string() << " is not present");
+      return;
     }
-    return p == path.size();
-  };
-  for (auto const& r : sent) {
-    std::string method(r.at("method").as_string());
-    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string path(r.at("path").as_string());
-    path = path.substr(path.find('/', 1));  // drop "/v1.41"
-    INFO(method << " " << path);
-    std::optional<YAML::Node> op;
-    for (auto const& p : paths)
-      if (matches(p.first.as<std::string>(), path) && p.second[method]) {
-        // Prefer the literal path over a template ("/containers/json" over "/containers/{id}").
-        if (!op || p.first.as<std::string>().find('{') == std::string::npos) op = p.second[method];
+    INFO(spec_file.string());
+    bool const before_1_41 = std::string_view(file) == "v1.40.yaml";
+    auto const paths = YAML::LoadFile(spec_file.string())["paths"];
+    auto matches = [](std::string const& tmpl, std::string const& path) {
+      // "{name}" stands for one or more characters, '/' included (image names): match piecewise.
+      std::size_t t = 0, p = 0;
+      while (t < tmpl.size()) {
+        if (tmpl[t] == '{') {
+          auto close = tmpl.find('}', t);
+          auto literal = tmpl.substr(close + 1);
+          if (literal.empty()) return p < path.size();
+          auto at = path.rfind(literal);
+          if (at == std::string::npos || at <= p || at + literal.size() != path.size()) return false;
+          return true;
+        }
+        if (p >= path.size() || tmpl[t] != path[p]) return false;
+        ++t, ++p;
       }
-    REQUIRE(op.has_value());
-    std::set<std::string> declared;
-    for (auto const& param : (*op)["parameters"])
-      if (param["in"].as<std::string>() == "query") declared.insert(param["name"].as<std::string>());
-    if (auto const* q = r.if_contains("query"))
-      for (auto const& kv : q->as_object()) {
-        INFO("query parameter " << std::string(kv.key()));
-        CHECK(declared.count(std::string(kv.key())) == 1);
-      }
+      return p == path.size();
+    };
+    for (auto const& r : sent) {
+      std::string method(r.at("method").as_string());
+      for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string path(r.at("path").as_string());
+      path = path.substr(path.find('/', 1));  // drop "/v1.41"
+      INFO(method << " " << path);
+      std::optional<YAML::Node> op;
+      std::string op_path;
+      for (auto const& p : paths)
+        if (matches(p.first.as<std::string>(), path) && p.second[method]) {
+          // Prefer the literal path over a template ("/containers/json" over "/containers/{id}").
+          if (!op || p.first.as<std::string>().find('{') == std::string::npos) {
+            op = p.second[method];
+            op_path = p.first.as<std::string>();
+          }
+        }
+      REQUIRE(op.has_value());
+      std::set<std::string> declared;
+      for (auto const& param : (*op)["parameters"])
+        if (param["in"].as<std::string>() == "query") declared.insert(param["name"].as<std::string>());
+      if (auto const* q = r.if_contains("query"))
+        for (auto const& kv : q->as_object()) {
+          INFO("query parameter " << std::string(kv.key()));
+          bool const newer = before_1_41 && added_in_1_41.count({op_path, std::string(kv.key())}) == 1;
+          CHECK(declared.count(std::string(kv.key())) == (newer ? 0u : 1u));
+        }
+    }
   }
 }

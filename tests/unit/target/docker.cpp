@@ -288,6 +288,14 @@ TEST_CASE("docker_target converts workdir, name, pids-limit, network and platfor
   auto create = d.requests("/containers/create").at(0);
   CHECK(create.at("query").at("name") == "train-1.a_b");
 
+  CHECK_FALSE(create.at("query").as_object().contains("platform"));  // no platform: whatever image the engine has
+
+  // A platform goes to the engine on the pull and on the create, as `docker run --platform` sends it.
+  auto p = started(with_args({{"platform", "linux/arm64/v8"}}));
+  auto pull = p.requests("/images/create").at(0);
+  CHECK(pull.at("query").at("platform") == "linux/arm64/v8");
+  CHECK(p.requests("/containers/create").at(0).at("query") == json::object{{"platform", "linux/arm64/v8"}});
+
   CHECK(docker_target{}.validate(with_args({{"platform", "linux/arm64/v8"}})));
   CHECK(docker_target{}.validate(with_args({{"platform", "linux/amd64"}})));
 

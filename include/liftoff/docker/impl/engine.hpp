@@ -15,6 +15,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <cstdlib>
 #include <utility>
@@ -160,6 +161,7 @@ inline std::string engine::target(detail::api_call const& call) const {
   out += detail::expand(call.r, detail::encode_path_param(call.param));
   char sep = '?';
   for (auto const& [k, v] : call.query) {
+    assert(detail::has_query_param(call.r, k) && "a query parameter missing from the route table in detail/routes.hpp");
     out += sep;
     sep = '&';
     out += k + "=" + detail::encode_query_value(v);
@@ -176,6 +178,7 @@ inline void engine::record(detail::api_call const& call) const {
   if (!call.query.empty()) {
     boost::json::object q;
     for (auto const& [k, v] : call.query) {
+      assert(detail::has_query_param(call.r, k) && "a query parameter missing from the route table in detail/routes.hpp");
       if (auto* prev = q.if_contains(k)) {  // repeated parameters (build's `t`) become arrays
         if (!prev->is_array()) *prev = boost::json::array{*prev};
         prev->as_array().emplace_back(v);
@@ -340,18 +343,21 @@ inline result<std::optional<boost::json::object>> engine::inspect_image(std::str
   return std::optional<boost::json::object>(std::move(v.as_object()));
 }
 
-inline result<void> engine::pull(std::string_view image, progress_fn progress) {
+inline result<void> engine::pull(std::string_view image, progress_fn progress, std::string_view platform) {
   auto auth = find_image_auth(image);
   if (!auth) return auth.error();
-  return pull(image, *auth ? &**auth : nullptr, std::move(progress));
+  return pull(image, *auth ? &**auth : nullptr, std::move(progress), platform);
 }
 
-inline result<void> engine::pull(std::string_view image, registry_auth const* auth, progress_fn progress) {
+inline result<void> engine::pull(std::string_view image, registry_auth const* auth, progress_fn progress,
+                                 std::string_view platform) {
   auto ref = parse_image_reference(image);
   if (!ref) return ref.error();
-  std::string const what = "pulling " + std::string(image);
+  std::string const what =
+      "pulling " + std::string(image) + (platform.empty() ? std::string() : " for " + std::string(platform));
   detail::api_call call{detail::image_create_route};
   call.query = {{"fromImage", ref->name()}, {"tag", ref->digest.empty() ? ref->tag : ref->digest}};
+  if (!platform.empty()) call.query.emplace_back("platform", std::string(platform));
   if (auth) call.headers.emplace_back("X-Registry-Auth", registry_auth_header(*auth));
   call.idempotent = true;  // pulling twice is harmless
   if (dry_run()) {
@@ -469,9 +475,11 @@ inline result<build_result> engine::build(build_request const& request, net::bod
 
 // ---- engine: containers -----------------------------------------------------------
 
-inline result<std::string> engine::create_container(boost::json::object const& config, std::string_view name) {
+inline result<std::string> engine::create_container(boost::json::object const& config, std::string_view name,
+                                                    std::string_view platform) {
   detail::api_call call{detail::container_create_route};
-  if (!name.empty()) call.query = {{"name", std::string(name)}};
+  if (!name.empty()) call.query.emplace_back("name", std::string(name));
+  if (!platform.empty()) call.query.emplace_back("platform", std::string(platform));
   call.json = config;
   if (dry_run()) {
     record(call);
@@ -481,10 +489,14 @@ inline result<std::string> engine::create_container(boost::json::object const& c
   if (!r) return r.error();
   std::string image;
   if (auto const* i = config.if_contains("Image"); i && i->is_string()) image = std::string(i->as_string());
+  // With a platform, the engine answers 404 also when it has the image only for another platform.
+  std::string const for_platform = platform.empty() ? std::string() : " for platform " + std::string(platform);
   if (r->status == 404 && !image.empty())
-    return diagnostic(error::http_status, "creating a container: the engine has no image '" + image + "' (" +
-                                              detail::engine_message(r->body) + "); pull or build it first");
-  if (!r->ok()) return engine_error(*r, "creating a container" + (image.empty() ? std::string() : " from " + image));
+    return diagnostic(error::http_status, "creating a container: the engine has no image '" + image + "'" + for_platform +
+                                              " (" + detail::engine_message(r->body) + "); pull or build it" +
+                                              (platform.empty() ? "" : " for that platform") + " first");
+  if (!r->ok())
+    return engine_error(*r, "creating a container" + (image.empty() ? std::string() : " from " + image) + for_platform);
   boost::system::error_code ec;
   auto v = boost::json::parse(r->body, ec);
   if (!ec && v.is_object())

@@ -454,10 +454,11 @@ inline result<docker_container_args> parse_docker_container_args(launch_spec con
   return out;
 }
 
-/// The Engine API create request for a run: the body, and the `name` query parameter.
+/// The Engine API create request for a run: the body, and the `name` and `platform` query parameters.
 struct docker_create_request {
   boost::json::object config;
   std::string name;
+  std::string platform;  ///< "os/arch[/variant]"; empty: whatever image the engine has
 };
 
 /** The container a run gets: `image`, the entry point (an entry point
@@ -516,6 +517,7 @@ inline docker_create_request make_docker_create_request(std::string const& image
   if (!args.network.empty()) host["NetworkMode"] = args.network;
   c["HostConfig"] = std::move(host);
   out.name = args.name;
+  out.platform = args.platform;
   return out;
 }
 

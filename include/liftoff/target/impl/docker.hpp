@@ -65,6 +65,18 @@ struct docker_run_state {
   }
 };
 
+/** The platform of an engine image record (`Os`, `Architecture`, and
+    `Variant` when `wanted` has one), spelled as `wanted` is: "linux/amd64". */
+inline std::string docker_image_platform(boost::json::object const& image, std::string_view wanted) {
+  auto field = [&](char const* k) {
+    auto const* v = image.if_contains(k);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  std::string out = field("Os") + "/" + field("Architecture");
+  if (std::count(wanted.begin(), wanted.end(), '/') == 2) out += "/" + field("Variant");
+  return out;
+}
+
 /// Follows the container's logs until they end (the container stopped) or the stream breaks.
 inline void follow_container_logs(std::shared_ptr<docker_run_state> state, docker::log_reader reader) {
   for (;;) {
@@ -201,40 +213,39 @@ inline auto docker_target::start(artifact const& in, launch_spec const& spec, la
   auto e = docker::connect_for_launch(engine, options, "run");
   if (!e) return e.error();
 
+  std::string const& platform = args->platform;
+  std::string const for_platform = platform.empty() ? std::string() : " for " + platform;
+  auto pull = [&] {
+    options.progress("pulling " + image + for_platform);
+    return e->pull(image, [&](std::string_view line) { options.progress(line); }, platform);
+  };
+
   auto present = e->inspect_image(image);
   if (!present) return present.error();
+  bool pulled = false;
   if (!*present) {
     if (in.kind == artifact_kind::local_image && !e->dry_run())
       return diagnostic(error::file_not_found, "the Docker engine at " + e->host() + " has no image " + image +
                                                    ": it was built by another engine, or removed since the build");
-    options.progress("pulling " + image);
-    auto pulled = e->pull(image, [&](std::string_view line) { options.progress(line); });
-    if (!pulled)
-      return diagnostic(pulled.error().code, "cannot run " + image + ": the engine does not have it, and " +
-                                                 pulled.error().what());
-    if (!e->dry_run()) {
-      present = e->inspect_image(image);
-      if (!present) return present.error();
-    }
-  }
-  if (!args->platform.empty() && *present) {
-    auto field = [&](char const* k) {
-      auto const* v = (*present)->if_contains(k);
-      return v && v->is_string() ? std::string(v->as_string()) : std::string();
-    };
-    std::string have = field("Os") + "/" + field("Architecture");
-    std::string const want_variant = std::count(args->platform.begin(), args->platform.end(), '/') == 2
-                                         ? args->platform.substr(args->platform.rfind('/') + 1)
-                                         : std::string();
-    if (!want_variant.empty()) have += "/" + field("Variant");
-    if (have != args->platform)
-      return diagnostic(error::unsupported, "resource_args.local-container.platform: the image " + image + " is " +
-                                                have + ", not " + args->platform +
-                                                " (liftoff does not yet ask the engine for another platform)");
+    if (auto p = pull(); !p)
+      return diagnostic(p.error().code, "cannot run " + image + ": the engine does not have it, and " + p.error().what());
+    pulled = true;
   }
 
+  // The engine checks the platform at create (API 1.41). As `docker run --platform`, an image
+  // the engine has only for another platform is then pulled for the one asked for, unless it
+  // was built here and exists nowhere else.
   auto request = detail::make_docker_create_request(image, spec, options, *args);
-  auto id = e->create_container(request.config, request.name);
+  auto id = e->create_container(request.config, request.name, request.platform);
+  if (!id && !platform.empty() && !pulled && *present && in.kind != artifact_kind::local_image) {
+    std::string const have = detail::docker_image_platform(**present, platform);
+    if (have != platform) {
+      if (auto p = pull(); !p)
+        return diagnostic(p.error().code, "cannot run " + image + " for platform " + platform +
+                                              ": the engine has it only for " + have + ", and " + p.error().what());
+      id = e->create_container(request.config, request.name, request.platform);
+    }
+  }
   if (!id) return id.error();
   auto discard = [&] { (void)e->remove_container(*id, true); };
 
