@@ -39,6 +39,12 @@ enum class error {
   protocol_error,        ///< a peer sent something that does not follow its protocol
   body_too_large,        ///< a body exceeded the configured limit
   unsupported,           ///< a feature is not supported by this combination
+  not_found,             ///< no queue, item, run, agent, token or job version by that name or id
+  already_exists,        ///< a queue or run id that is taken
+  conflict,              ///< the record's state forbids it: pending items, an ended run, a stopped agent
+  not_holder,            ///< an agent acted on an item it does not hold
+  invalid_request,       ///< a malformed name, an out-of-range value in a request
+  storage_failed,        ///< the database itself failed (disk full, corruption, I/O)
 };
 
 namespace detail {
@@ -68,6 +74,12 @@ public:
       case error::protocol_error: return "the peer broke its protocol";
       case error::body_too_large: return "body exceeds the size limit";
       case error::unsupported: return "not supported";
+      case error::not_found: return "no such record";
+      case error::already_exists: return "the record already exists";
+      case error::conflict: return "the record's state does not allow this";
+      case error::not_holder: return "the agent does not hold this item";
+      case error::invalid_request: return "invalid request";
+      case error::storage_failed: return "the database failed";
     }
     return "unknown liftoff error";
   }

@@ -4,6 +4,7 @@
 
 #include <liftoff/builder/docker.hpp>
 
+#include "support/docker_support.hpp"
 #include "support/test_support.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -25,21 +26,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr char const* base_image = "liftoff-test/busybox:latest";
+constexpr char const* base_image = liftoff::test::docker_base_image;
 
-std::optional<engine> engine_or_skip() {
-  auto e = engine::connect();
-  if (!e) {
-    WARN("skipped: no Docker engine answers: " << e.error().message);
-    return std::nullopt;
-  }
-  auto img = e->inspect_image(base_image);
-  if (!img || !*img) {
-    WARN("skipped: the image " << base_image << " is missing (run .ci/start-docker)");
-    return std::nullopt;
-  }
-  return std::move(*e);
-}
+using liftoff::test::engine_or_skip;
 
 /// A job name unique to this test process, so concurrent runs never share images.
 std::string unique_job(std::string_view what) {

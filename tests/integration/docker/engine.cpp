@@ -4,6 +4,7 @@
 
 #include <liftoff/docker/engine.hpp>
 
+#include "support/docker_support.hpp"
 #include "support/test_support.hpp"
 
 #include <archive.h>
@@ -24,24 +25,11 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr char const* base_image = "liftoff-test/busybox:latest";
+constexpr char const* base_image = liftoff::test::docker_base_image;
 
 bool contains(std::string const& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-/// The engine, or nullopt after saying why the test is skipped.
-std::optional<engine> engine_or_skip() {
-  auto e = engine::connect();
-  if (!e) {
-    WARN("skipped: no Docker engine answers: " << e.error().message);
-    return std::nullopt;
-  }
-  auto img = e->inspect_image(base_image);
-  if (!img || !*img) {
-    WARN("skipped: the image " << base_image << " is missing (run .ci/start-docker)");
-    return std::nullopt;
-  }
-  return std::move(*e);
-}
+using liftoff::test::engine_or_skip;
 
 /// A label value unique to this test process, so tests never see each other's containers.
 std::string unique_id() {

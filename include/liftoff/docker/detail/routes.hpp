@@ -38,6 +38,7 @@ inline constexpr query_param container_stop_query[]{{"t"}};
 inline constexpr query_param container_kill_query[]{{"signal"}};
 inline constexpr query_param container_delete_query[]{{"v"}, {"force"}};
 
+inline constexpr route ping_route{"HEAD", "/_ping"};
 inline constexpr route version_route{"GET", "/version"};
 inline constexpr route image_inspect_route{"GET", "/images/{name}/json"};
 inline constexpr route image_create_route{"POST", "/images/create", image_create_query};
@@ -55,7 +56,7 @@ inline constexpr route container_kill_route{"POST", "/containers/{id}/kill", con
 inline constexpr route container_delete_route{"DELETE", "/containers/{id}", container_delete_query};
 
 inline constexpr std::array all_routes{
-    version_route,          image_inspect_route,    image_create_route,      image_tag_route,
+    ping_route,             version_route,          image_inspect_route,    image_create_route,      image_tag_route,
     image_delete_route,     build_route,            container_list_route,    container_create_route,
     container_inspect_route, container_start_route, container_wait_route,    container_logs_route,
     container_stop_route,   container_kill_route,   container_delete_route,

@@ -36,13 +36,14 @@ struct api_call {
   std::string source_description;          ///< what `source` is, for dry runs
   std::string content_type;                ///< of `source`
   std::vector<std::pair<std::string, std::string>> headers;
-  bool versioned = true;  ///< false for `/version`, which is asked before a version is known
+  bool versioned = true;  ///< false for `/_ping` and `/version`, which are asked before a version is known
   std::optional<bool> idempotent;
 };
 
 inline http::verb verb_of(std::string_view m) {
   if (m == "POST") return http::verb::post;
   if (m == "DELETE") return http::verb::delete_;
+  if (m == "HEAD") return http::verb::head;
   return http::verb::get;
 }
 

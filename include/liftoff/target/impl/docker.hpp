@@ -3,6 +3,7 @@
 
 #include <liftoff/docker/launch_support.hpp>
 #include <liftoff/target/detail/docker_config.hpp>
+#include <liftoff/target/detail/run_record.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -17,52 +18,17 @@ namespace liftoff {
 namespace detail {
 
 /// What a container run's handle and its watcher threads share.
-struct docker_run_state {
-  std::string id;
+struct docker_run_state : run_record {
   std::string container_id;
   docker::engine_options engine;  ///< to reach the engine from `cancel`, with the negotiated API version
   bool remove = true;
   std::optional<std::int64_t> memory_limit;
-  std::size_t max_lines = 100000;
-  std::function<void(log_line const&)> on_log;
-  std::function<void(run_status const&)> on_status;
-  std::shared_ptr<void const> lifetime;  ///< keeps the artifact's resources for as long as the run
-
-  mutable std::mutex m;
-  std::condition_variable cv;
-  std::mutex callback_mutex;  ///< one on_log call at a time
-  run_status status{run_state::running};
-  std::deque<log_line> logs;
   bool logs_done = false;
   bool exited = false;
   bool cancel_requested = false;
 
   /// How long the watcher waits for the log stream to end after the container exited.
   static constexpr std::chrono::seconds drain_limit{10};
-
-  void add_line(log_line line) {
-    {
-      std::lock_guard lock(m);
-      logs.push_back(line);
-      while (logs.size() > max_lines) logs.pop_front();
-    }
-    if (on_log) try {
-        std::lock_guard serial(callback_mutex);
-        on_log(line);
-      } catch (...) {  // a throwing callback must not terminate the program from a reader thread
-      }
-  }
-
-  /// Reports the terminal status, then makes it visible: wait() returns only after on_status saw it.
-  void publish(run_status const& s) {
-    if (on_status) try {
-        on_status(s);
-      } catch (...) {
-      }
-    std::lock_guard lock(m);
-    status = s;
-    cv.notify_all();
-  }
 };
 
 /** The platform of an engine image record (`Os`, `Architecture`, and
@@ -150,23 +116,12 @@ inline std::string docker_target::run::id() const { return state_ ? state_->id :
 
 inline std::string docker_target::run::container_id() const { return state_ ? state_->container_id : std::string(); }
 
-inline run_status docker_target::run::status() const {
-  if (!state_) return {};
-  std::lock_guard lock(state_->m);
-  return state_->status;
-}
+inline run_status docker_target::run::status() const { return state_ ? state_->current() : run_status{}; }
 
-inline run_status docker_target::run::wait() {
-  if (!state_) return {};
-  std::unique_lock lock(state_->m);
-  state_->cv.wait(lock, [&] { return state_->status.terminal(); });
-  return state_->status;
-}
+inline run_status docker_target::run::wait() { return state_ ? state_->wait_terminal() : run_status{}; }
 
 inline std::vector<log_line> docker_target::run::logs() const {
-  if (!state_) return {};
-  std::lock_guard lock(state_->m);
-  return {state_->logs.begin(), state_->logs.end()};
+  return state_ ? state_->kept_logs() : std::vector<log_line>{};
 }
 
 inline void docker_target::run::cancel(std::chrono::milliseconds grace) {
@@ -275,9 +230,7 @@ inline auto docker_target::start(artifact const& in, launch_spec const& spec, la
   state->container_id = *id;
   state->engine = engine;
   state->engine.api_version = e->api_version();
-  state->on_log = options.on_log;
-  state->on_status = options.on_status;
-  state->lifetime = in.lifetime;
+  state->attach(options, in);
 
   // With follow, the engine sends the output from the container's start, so nothing printed so far is lost.
   auto reader = e->logs(*id, true);

@@ -3,6 +3,7 @@
 
 #include <liftoff/core/run_environment.hpp>
 #include <liftoff/detail/process.hpp>
+#include <liftoff/target/detail/run_record.hpp>
 
 #include <boost/json/serialize.hpp>
 
@@ -33,20 +34,9 @@ inline run_status running_status() {
 }
 
 /// What a local run's handle and its watcher threads share.
-struct local_run_state {
-  std::string id;
+struct local_run_state : run_record {
   ::pid_t pid = -1;
   ::pid_t pgid = -1;
-  std::size_t max_lines = 100000;
-  std::function<void(log_line const&)> on_log;
-  std::function<void(run_status const&)> on_status;
-  std::shared_ptr<void const> lifetime;  ///< keeps the artifact (a clone) for as long as the run
-
-  mutable std::mutex m;
-  std::condition_variable cv;
-  std::mutex callback_mutex;  ///< one on_log call at a time, though two threads read
-  run_status status = running_status();
-  std::deque<log_line> logs;
   int open_streams = 0;
   bool leader_reaped = false;
   bool cancel_requested = false;
@@ -60,19 +50,7 @@ struct local_run_state {
   /// How long the readers wait for EOF after the process exited (a descendant that left the group may hold a pipe).
   static constexpr std::chrono::milliseconds drain_limit{2000};
 
-  void add_line(log_stream stream, std::string text) {
-    log_line line{stream, std::move(text)};
-    {
-      std::lock_guard lock(m);
-      logs.push_back(line);
-      while (logs.size() > max_lines) logs.pop_front();
-    }
-    if (on_log) try {
-        std::lock_guard serial(callback_mutex);
-        on_log(line);
-      } catch (...) {  // a throwing callback must not terminate the program from a reader thread
-      }
-  }
+  void add_line(log_stream stream, std::string text) { run_record::add_line(log_line{stream, std::move(text)}); }
 
   /// True when no process of the group is left (kill(-pgid, 0) fails with ESRCH). Caller holds `m`.
   bool group_empty_locked() {
@@ -110,16 +88,9 @@ struct local_run_state {
     return s;
   }
 
-  /// Reports the terminal status, then makes it visible: wait() returns only after on_status saw it.
+  /// Publishes the terminal status, when this caller is the one that decided it.
   void publish(std::optional<run_status> const& s) {
-    if (!s) return;
-    if (on_status) try {
-        on_status(*s);
-      } catch (...) {
-      }
-    std::lock_guard lock(m);
-    status = *s;
-    cv.notify_all();
+    if (s) run_record::publish(*s);
   }
 };
 
@@ -237,23 +208,12 @@ inline result<std::filesystem::path> resolve_entry_point(std::string const& argv
 
 inline std::string local_process::run::id() const { return state_ ? state_->id : std::string(); }
 
-inline run_status local_process::run::status() const {
-  if (!state_) return {};
-  std::lock_guard lock(state_->m);
-  return state_->status;
-}
+inline run_status local_process::run::status() const { return state_ ? state_->current() : run_status{}; }
 
-inline run_status local_process::run::wait() {
-  if (!state_) return {};
-  std::unique_lock lock(state_->m);
-  state_->cv.wait(lock, [&] { return state_->status.terminal(); });
-  return state_->status;
-}
+inline run_status local_process::run::wait() { return state_ ? state_->wait_terminal() : run_status{}; }
 
 inline std::vector<log_line> local_process::run::logs() const {
-  if (!state_) return {};
-  std::lock_guard lock(state_->m);
-  return {state_->logs.begin(), state_->logs.end()};
+  return state_ ? state_->kept_logs() : std::vector<log_line>{};
 }
 
 inline ::pid_t local_process::run::process_group() const noexcept { return state_ ? state_->pgid : -1; }
@@ -390,9 +350,7 @@ inline auto local_process::start(artifact const& in, launch_spec const& spec, la
 
   state->pid = child->pid;
   state->pgid = child->pid;
-  state->on_log = options.on_log;
-  state->on_status = options.on_status;
-  state->lifetime = in.lifetime;
+  state->attach(options, in);
   state->open_streams = 2;
   try {
     std::thread(detail::read_stream, state, std::move(child->out), log_stream::out).detach();

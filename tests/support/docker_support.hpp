@@ -1,0 +1,34 @@
+#ifndef LIFTOFF_TESTS_SUPPORT_DOCKER_SUPPORT_HPP
+#define LIFTOFF_TESTS_SUPPORT_DOCKER_SUPPORT_HPP
+
+// What the tests against the real Docker engine share.
+
+#include <liftoff/docker/engine.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <optional>
+
+namespace liftoff::test {
+
+/// The base image .ci/start-docker imports from busybox-static (no registry is reachable).
+inline constexpr char const* docker_base_image = "liftoff-test/busybox:latest";
+
+/// The engine (DOCKER_HOST, else the default socket), or nullopt after saying why the test is skipped.
+inline std::optional<docker::engine> engine_or_skip() {
+  auto e = docker::engine::connect();
+  if (!e) {
+    WARN("skipped: no Docker engine answers (start one with .ci/start-docker): " << e.error().message);
+    return std::nullopt;
+  }
+  auto img = e->inspect_image(docker_base_image);
+  if (!img || !*img) {
+    WARN("skipped: the image " << docker_base_image << " is missing (run .ci/start-docker)");
+    return std::nullopt;
+  }
+  return std::move(*e);
+}
+
+}  // namespace liftoff::test
+
+#endif
