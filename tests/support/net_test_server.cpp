@@ -89,6 +89,11 @@ struct net_test_server::impl {
       res.body() = std::move(body);
       res.prepare_payload();
       res.keep_alive(!close_);
+      if (request().method == "HEAD") {  // the headers of a GET, without its body
+        http::response_serializer<http::string_body> sr(res);
+        http::write_header(stream, sr);
+        return;
+      }
       http::write(stream, res);
     }
     void begin_chunked(unsigned status, net_header_list const& headers) override {

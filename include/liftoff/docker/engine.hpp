@@ -140,8 +140,9 @@ struct api_call;
 class engine {
 public:
   /** Finds the engine (`options.host`, else `DOCKER_HOST`, else the default
-      socket) and negotiates the API version: `GET /version`, then the older of
-      the engine's `ApiVersion` and `max_api_version`.
+      socket) and negotiates the API version: the `Api-Version` header of
+      `HEAD /_ping`, or `GET /version`'s `ApiVersion` when the ping has none,
+      then the older of the engine's version and `max_api_version`.
       @return the engine, or a diagnostic: the engine cannot be reached (naming
       the address, where it came from and how to start an engine), it speaks an
       API older than 1.41 (`error::unsupported`), the host is malformed or uses
@@ -220,8 +221,12 @@ public:
 
   /** `GET /containers/{id}/logs?stdout=1&stderr=1[&follow=1]`.
       @param follow keep streaming until the container stops
+      @param tty whether the container was created with a TTY, when the
+      caller knows: below API 1.42 the engine does not say whether the
+      stream is multiplexed, and without it `logs` inspects the container
+      (`GET /containers/{id}/json`) to learn it. Ignored from API 1.42.
       @return a reader of the lines, tagged stdout/stderr. */
-  result<log_reader> logs(std::string_view id, bool follow);
+  result<log_reader> logs(std::string_view id, bool follow, std::optional<bool> tty = std::nullopt);
 
   /** `POST /containers/{id}/stop?t=N`: SIGTERM (or the image's stop signal),
       then SIGKILL after `grace`. Stopping a stopped container succeeds. */

@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 using liftoff::docker::engine;
 using liftoff::docker::engine_options;
 using liftoff::test::net_exchange;
+using liftoff::test::net_header_list;
 using liftoff::test::net_server_request;
 using liftoff::test::net_test_server;
 namespace json = boost::json;
@@ -68,20 +69,28 @@ std::string frame(unsigned char type, std::string_view payload) {
   return f + std::string(payload);
 }
 
-/** A fake engine: answers /version with `api`, remembers every request and
-    hands the rest to `routes`. */
+/// Whether a fake engine's `/_ping` carries the `Api-Version` header, as an engine does.
+enum class ping_header { api_version, none };
+
+/** A fake engine: answers `HEAD /_ping` with `api` in its `Api-Version` header
+    (unless `ping` is `none`, as a proxy that drops it), `GET /version` with
+    `api`, remembers every request and hands the rest to `routes`. */
 struct fake_engine {
   std::mutex m;
   std::vector<net_server_request> seen;
   std::unique_ptr<net_test_server> server;
 
-  fake_engine(std::string api, std::function<void(net_exchange&)> routes = {}) {
-    server = net_test_server::tcp([this, api, routes](net_exchange& ex) {
+  fake_engine(std::string api, std::function<void(net_exchange&)> routes = {}, ping_header ping = ping_header::api_version) {
+    server = net_test_server::tcp([this, api, routes, ping](net_exchange& ex) {
       {
         std::lock_guard lock(m);
         seen.push_back(ex.request());
       }
-      if (ex.request().target == "/version") {
+      if (ex.request().target == "/_ping") {
+        net_header_list h{{"Docker-Experimental", "false"}, {"Ostype", "linux"}, {"Cache-Control", "no-cache"}};
+        if (ping == ping_header::api_version) h.emplace_back("Api-Version", api);
+        ex.respond(200, "OK", h);
+      } else if (ex.request().target == "/version") {
         ex.respond(200, R"({"Version":"fake","ApiVersion":")" + api + R"(","MinAPIVersion":"1.12"})",
                    {{"Content-Type", "application/json"}});
       } else if (routes) {
@@ -96,11 +105,18 @@ struct fake_engine {
     std::lock_guard lock(m);
     return seen.back();
   }
+  /// "METHOD target" of every request so far.
+  std::vector<std::string> calls() {
+    std::lock_guard lock(m);
+    std::vector<std::string> out;
+    for (auto const& r : seen) out.push_back(r.method + " " + r.target);
+    return out;
+  }
 };
 
 }  // namespace
 
-TEST_CASE("the API version is negotiated with GET /version", "[docker]") {
+TEST_CASE("the API version is negotiated with HEAD /_ping, as the docker CLI does", "[docker]") {
   SECTION("an engine older than API 1.41 is refused with a sentence") {
     fake_engine fake("1.40");
     auto e = engine::connect(fast(fake.url()));
@@ -108,19 +124,22 @@ TEST_CASE("the API version is negotiated with GET /version", "[docker]") {
     CHECK(e.error().code == liftoff::error::unsupported);
     CHECK(e.error().message ==
           "Docker engine at " + fake.url() + " speaks API 1.40; liftoff needs 1.41 (Docker 20.10) or newer");
-    CHECK(fake.last().target == "/version");
+    CHECK(fake.calls() == std::vector<std::string>{"HEAD /_ping"});
   }
-  SECTION("the engine's version when this client knows it") {
+  SECTION("the engine's version when this client knows it, from the ping alone") {
     fake_engine fake("1.43");
     auto port = std::to_string(fake.server->port());
     auto e = engine::connect(fast("tcp://127.0.0.1:" + port));
     REQUIRE(e.has_value());
     CHECK(e->api_version() == "1.43");
     CHECK(e->host() == "tcp://127.0.0.1:" + port);
+    CHECK(fake.calls() == std::vector<std::string>{"HEAD /_ping"});
+    // The ping's connection serves the next request: the HEAD answer left nothing behind on it.
     auto img = e->inspect_image("localhost:5000/team/app:v1");
     REQUIRE(img.has_value());
     CHECK_FALSE(img->has_value());  // the fake's 404
     CHECK(fake.last().target == "/v1.43/images/localhost:5000/team/app:v1/json");
+    CHECK(fake.server->connections() == 1);
   }
   SECTION("this client's newest version for a newer engine") {
     fake_engine fake("1.52");
@@ -134,7 +153,8 @@ TEST_CASE("the API version is negotiated with GET /version", "[docker]") {
     o.api_version = "1.44";
     auto e = engine::connect(o);
     REQUIRE_FALSE(e.has_value());
-    CHECK(contains(e.error().message, "speaks API 1.41 at most"));
+    CHECK(e.error().message == "Docker engine at " + fake.url() +
+                                   " speaks API 1.41 at most; engine_options.api_version asks for 1.44");
     o.api_version = "1.41";
     CHECK(engine::connect(o).value().api_version() == "1.41");
   }
@@ -143,7 +163,44 @@ TEST_CASE("the API version is negotiated with GET /version", "[docker]") {
     auto e = engine::connect(fast(server->url()));
     REQUIRE_FALSE(e.has_value());
     CHECK(e.error().code == liftoff::error::protocol_error);
-    CHECK(contains(e.error().message, "is it a Docker engine?"));
+    CHECK(e.error().message == server->url() + " answered GET /version with 200 OK and no ApiVersion: is it a Docker engine?");
+  }
+}
+
+TEST_CASE("without an Api-Version header on /_ping, the API version comes from GET /version", "[docker]") {
+  SECTION("the engine's version") {
+    fake_engine fake("1.43", {}, ping_header::none);
+    auto e = engine::connect(fast(fake.url()));
+    REQUIRE(e.has_value());
+    CHECK(e->api_version() == "1.43");
+    CHECK(fake.calls() == std::vector<std::string>{"HEAD /_ping", "GET /version"});
+  }
+  SECTION("capped to this client's newest") {
+    fake_engine fake("1.52", {}, ping_header::none);
+    CHECK(engine::connect(fast(fake.url())).value().api_version() == std::string(liftoff::docker::max_api_version));
+  }
+  SECTION("an engine older than API 1.41 is refused") {
+    fake_engine fake("1.40", {}, ping_header::none);
+    auto e = engine::connect(fast(fake.url()));
+    REQUIRE_FALSE(e.has_value());
+    CHECK(e.error().message ==
+          "Docker engine at " + fake.url() + " speaks API 1.40; liftoff needs 1.41 (Docker 20.10) or newer");
+  }
+  SECTION("an explicit version newer than the engine's is refused") {
+    fake_engine fake("1.41", {}, ping_header::none);
+    auto o = fast(fake.url());
+    o.api_version = "1.42";
+    auto e = engine::connect(o);
+    REQUIRE_FALSE(e.has_value());
+    CHECK(e.error().code == liftoff::error::unsupported);
+    CHECK(contains(e.error().message, "speaks API 1.41 at most; engine_options.api_version asks for 1.42"));
+  }
+  SECTION("a ping the engine does not know (404) is no failure") {
+    auto server = net_test_server::tcp([](net_exchange& ex) {
+      if (ex.request().target == "/version") ex.respond(200, R"({"ApiVersion":"1.41"})");
+      else ex.respond(404, R"({"message":"page not found"})");
+    });
+    CHECK(engine::connect(fast(server->url())).value().api_version() == "1.41");
   }
 }
 
@@ -354,6 +411,17 @@ TEST_CASE("container calls: create, a missing image, logs demultiplexed, wait", 
   CHECK(lines == std::vector<std::pair<liftoff::log_stream, std::string>>{
                      {liftoff::log_stream::out, "out 1"}, {liftoff::log_stream::err, "err 1"}, {liftoff::log_stream::out, "out 2"}});
   CHECK(fake.last().target == "/v1.41/containers/c0ffee/logs?stdout=1&stderr=1&follow=1");
+  // Below API 1.42 the engine does not say whether the stream is multiplexed: unless told, logs asks the container.
+  auto calls = fake.calls();
+  CHECK(calls.at(calls.size() - 2) == "GET /v1.41/containers/c0ffee/json");
+  auto const before = calls.size();
+  auto told = e.logs("c0ffee", false, false);
+  REQUIRE(told.has_value());
+  CHECK_FALSE(told->tty());
+  REQUIRE(told->next().value().has_value());
+  calls = fake.calls();
+  CHECK(std::vector<std::string>(calls.begin() + static_cast<std::ptrdiff_t>(before), calls.end()) ==
+        std::vector<std::string>{"GET /v1.41/containers/c0ffee/logs?stdout=1&stderr=1"});
 
   CHECK(e.wait_container("c0ffee").value() == 3);
   CHECK(fake.last().target == "/v1.41/containers/c0ffee/wait?condition=not-running");

@@ -56,10 +56,10 @@ inline constexpr route container_kill_route{"POST", "/containers/{id}/kill", con
 inline constexpr route container_delete_route{"DELETE", "/containers/{id}", container_delete_query};
 
 inline constexpr std::array all_routes{
-    ping_route,             version_route,          image_inspect_route,    image_create_route,      image_tag_route,
-    image_delete_route,     build_route,            container_list_route,    container_create_route,
-    container_inspect_route, container_start_route, container_wait_route,    container_logs_route,
-    container_stop_route,   container_kill_route,   container_delete_route,
+    ping_route,             version_route,          image_inspect_route,     image_create_route,
+    image_tag_route,        image_delete_route,     build_route,             container_list_route,
+    container_create_route, container_inspect_route, container_start_route,  container_wait_route,
+    container_logs_route,   container_stop_route,   container_kill_route,    container_delete_route,
 };
 
 /// True when `name` is one of the route's query parameters.

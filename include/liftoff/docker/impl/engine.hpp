@@ -292,25 +292,40 @@ inline result<engine> engine::connect(engine_options options) {
     return e;
   }
 
-  detail::api_call call{detail::version_route};
-  call.versioned = false;
-  auto r = e.send(call);
-  if (!r) return r.error();
-  std::string const where = "Docker engine at " + e.host_;
+  // As the docker CLI, ask `HEAD /_ping` (API 1.40) first: its `Api-Version` header is the
+  // engine's version, at a fraction of `GET /version`'s cost. A peer that sends no such header
+  // (a proxy, an engine older than 1.40) is asked `GET /version`.
+  detail::api_call ping{detail::ping_route};
+  ping.versioned = false;
+  ping.idempotent = true;
+  auto p = e.send(ping);
+  if (!p) return p.error();
   std::optional<std::pair<int, int>> server_v;
   std::string server_text;
-  if (r->status == 200) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(r->body, ec);
-    if (!ec && v.is_object())
-      if (auto const* a = v.as_object().if_contains("ApiVersion"); a && a->is_string()) {
-        server_text = std::string(a->as_string());
-        server_v = detail::parse_api_version(server_text);
-      }
+  if (auto h = p->headers.find("Api-Version"); h != p->headers.end()) {
+    server_text = std::string(h->value());
+    server_v = detail::parse_api_version(server_text);
   }
-  if (!server_v)
-    return diagnostic(error::protocol_error, e.host_ + " answered GET /version with " + std::to_string(r->status) + " " +
-                                                 r->reason + " and no ApiVersion: is it a Docker engine?");
+  if (!server_v) {
+    detail::api_call call{detail::version_route};
+    call.versioned = false;
+    auto r = e.send(call);
+    if (!r) return r.error();
+    server_text.clear();
+    if (r->status == 200) {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(r->body, ec);
+      if (!ec && v.is_object())
+        if (auto const* a = v.as_object().if_contains("ApiVersion"); a && a->is_string()) {
+          server_text = std::string(a->as_string());
+          server_v = detail::parse_api_version(server_text);
+        }
+    }
+    if (!server_v)
+      return diagnostic(error::protocol_error, e.host_ + " answered GET /version with " + std::to_string(r->status) + " " +
+                                                   r->reason + " and no ApiVersion: is it a Docker engine?");
+  }
+  std::string const where = "Docker engine at " + e.host_;
   if (*server_v < oldest)
     return diagnostic(error::unsupported, where + " speaks API " + server_text + "; liftoff needs " +
                                               std::string(min_api_version) + " (Docker 20.10) or newer");
@@ -540,7 +555,7 @@ inline result<int> engine::wait_container(std::string_view id, wait_condition co
   return w->get();
 }
 
-inline result<log_reader> engine::logs(std::string_view id, bool follow) {
+inline result<log_reader> engine::logs(std::string_view id, bool follow, std::optional<bool> tty) {
   detail::api_call call{detail::container_logs_route, std::string(id)};
   call.query = {{"stdout", "1"}, {"stderr", "1"}};
   if (follow) call.query.emplace_back("follow", "1");
@@ -548,10 +563,13 @@ inline result<log_reader> engine::logs(std::string_view id, bool follow) {
     record(call);
     return log_reader(std::nullopt, true);
   }
-  // From API 1.42 the engine says which kind of stream it sends; before, a container's TTY setting tells.
+  // From API 1.42 the engine says which kind of stream it sends; before, a container's TTY setting
+  // tells: the caller's word for it, else the container's record.
   std::optional<bool> multiplexed;
   bool const typed = *detail::parse_api_version(api_version_) >= std::pair{1, 42};
-  if (!typed) {
+  if (!typed && tty) {
+    multiplexed = !*tty;
+  } else if (!typed) {
     auto info = inspect_container(id);
     if (!info) return info.error();
     bool tty = false;

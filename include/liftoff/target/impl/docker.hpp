@@ -233,7 +233,10 @@ inline auto docker_target::start(artifact const& in, launch_spec const& spec, la
   state->attach(options, in);
 
   // With follow, the engine sends the output from the container's start, so nothing printed so far is lost.
-  auto reader = e->logs(*id, true);
+  // The create request says whether the container has a TTY, which spares `logs` an inspect below API 1.42.
+  std::optional<bool> tty;
+  if (auto const* t = request.config.if_contains("Tty"); t && t->is_bool()) tty = t->as_bool();
+  auto reader = e->logs(*id, true, tty);
   if (!reader) {
     state->add_line(log_line{log_stream::system, "cannot read the container's logs: " + reader.error().what()});
     state->logs_done = true;
