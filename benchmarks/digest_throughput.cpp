@@ -13,6 +13,8 @@
 
 #include <liftoff/source/local_dir.hpp>
 
+#include "generated_tree.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -27,6 +29,10 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using liftoff::bench::generate_tree;
+using liftoff::bench::measure_tree;
+using liftoff::bench::shell_quote;
+using liftoff::bench::tree_stats;
 
 namespace {
 
@@ -62,67 +68,6 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-struct tree_stats {
-  std::uint64_t bytes = 0;
-  std::uint64_t files = 0;
-};
-
-/// Writes the tree; file contents are pseudo-random (deterministic, incompressible).
-tree_stats generate(fs::path const& root, std::uint64_t total) {
-  std::mt19937_64 rng(42);
-  struct band {
-    double share;
-    std::uint64_t lo, hi;
-  };
-  constexpr std::uint64_t KiB = 1024, MiB = 1024 * KiB;
-  band const bands[] = {{0.10, 1 * KiB, 16 * KiB}, {0.30, 64 * KiB, 1 * MiB}, {0.60, 8 * MiB, 64 * MiB}};
-  std::vector<std::uint64_t> sizes;
-  for (auto const& b : bands) {
-    std::uint64_t budget = static_cast<std::uint64_t>(b.share * static_cast<double>(total));
-    std::uniform_int_distribution<std::uint64_t> d(b.lo, std::max(b.lo, std::min(b.hi, budget)));
-    while (budget > 0) {
-      std::uint64_t s = std::min(budget, d(rng));
-      sizes.push_back(s);
-      budget -= s;
-    }
-  }
-  std::shuffle(sizes.begin(), sizes.end(), rng);
-
-  std::vector<std::uint64_t> block(MiB / sizeof(std::uint64_t));
-  tree_stats st;
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    fs::path dir = root / ("d" + std::to_string(i / 100));
-    if (i % 100 == 0) fs::create_directories(dir);
-    std::ofstream f(dir / ("f" + std::to_string(i) + ".bin"), std::ios::binary | std::ios::trunc);
-    for (std::uint64_t left = sizes[i]; left > 0;) {
-      for (auto& w : block) w = rng();
-      auto n = std::min<std::uint64_t>(left, MiB);
-      f.write(reinterpret_cast<char const*>(block.data()), static_cast<std::streamsize>(n));
-      left -= n;
-    }
-    if (!f) throw std::runtime_error("cannot write the tree under " + root.string());
-    st.bytes += sizes[i];
-    ++st.files;
-  }
-  return st;
-}
-
-tree_stats measure(fs::path const& root) {
-  tree_stats st;
-  for (auto const& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) {
-      st.bytes += e.file_size();
-      ++st.files;
-    }
-  return st;
-}
-
-std::string quoted(fs::path const& p) {
-  std::string s = "'";
-  for (char c : p.string()) s += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return s + "'";
-}
-
 template <class F>
 double seconds(F&& f) {
   auto t0 = std::chrono::steady_clock::now();
@@ -155,14 +100,14 @@ int main(int argc, char** argv) {
     reuse = (m >> mib) && mib == opt.size_mib;
   }
   if (reuse) {
-    st = measure(root);
+    st = measure_tree(root);
     std::cout << "reusing the tree in " << root << "\n";
   } else {
     if (!temporary && fs::exists(root) && !fs::is_empty(root))
       usage("--dir exists and holds something other than a tree of that size");
     fs::create_directories(root);
     std::cout << "generating " << opt.size_mib << " MiB in " << root << " ..." << std::flush;
-    auto t = seconds([&] { st = generate(root, total); });
+    auto t = seconds([&] { st = generate_tree(root, total); });
     std::ofstream(marker) << opt.size_mib << "\n";
     std::cout << " " << std::fixed << std::setprecision(1) << t << " s\n";
   }
@@ -179,7 +124,7 @@ int main(int argc, char** argv) {
     }
     digest = *d;
   };
-  std::string const sha_cmd = "find " + quoted(root) + " -type f -print0 | xargs -0 sha256sum > /dev/null";
+  std::string const sha_cmd = "find " + shell_quote(root.string()) + " -type f -print0 | xargs -0 sha256sum > /dev/null";
   auto run_sha256sum = [&] {
     if (std::system(sha_cmd.c_str()) != 0) {
       std::cerr << "sha256sum failed: " << sha_cmd << "\n";

@@ -30,6 +30,8 @@
 #include <liftoff/builder/docker.hpp>
 #include <liftoff/source/local_dir.hpp>
 
+#include "generated_tree.hpp"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -50,6 +52,9 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using liftoff::bench::generate_tree;
+using liftoff::bench::shell_quote;
+using liftoff::bench::tree_stats;
 
 namespace {
 
@@ -89,57 +94,6 @@ options parse(int argc, char** argv) {
   }
   if (o.size_mib == 0 || o.rounds < 1) usage("--size-mib and --rounds must be positive");
   return o;
-}
-
-struct tree_stats {
-  std::uint64_t bytes = 0;
-  std::uint64_t files = 0;
-};
-
-/// Writes the context's files under root/data; contents are pseudo-random (incompressible).
-tree_stats generate(fs::path const& root, std::uint64_t total) {
-  std::mt19937_64 rng(42);
-  struct band {
-    double share;
-    std::uint64_t lo, hi;
-  };
-  constexpr std::uint64_t KiB = 1024, MiB = 1024 * KiB;
-  band const bands[] = {{0.10, 1 * KiB, 16 * KiB}, {0.30, 64 * KiB, 1 * MiB}, {0.60, 8 * MiB, 64 * MiB}};
-  std::vector<std::uint64_t> sizes;
-  for (auto const& b : bands) {
-    auto budget = static_cast<std::uint64_t>(b.share * static_cast<double>(total));
-    std::uniform_int_distribution<std::uint64_t> d(b.lo, std::max(b.lo, std::min(b.hi, budget)));
-    while (budget > 0) {
-      std::uint64_t s = std::min(budget, d(rng));
-      sizes.push_back(s);
-      budget -= s;
-    }
-  }
-  std::shuffle(sizes.begin(), sizes.end(), rng);
-
-  std::vector<std::uint64_t> block(MiB / sizeof(std::uint64_t));
-  tree_stats st;
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    fs::path dir = root / "data" / ("d" + std::to_string(i / 100));
-    if (i % 100 == 0) fs::create_directories(dir);
-    std::ofstream f(dir / ("f" + std::to_string(i) + ".bin"), std::ios::binary | std::ios::trunc);
-    for (std::uint64_t left = sizes[i]; left > 0;) {
-      for (auto& w : block) w = rng();
-      auto n = std::min<std::uint64_t>(left, MiB);
-      f.write(reinterpret_cast<char const*>(block.data()), static_cast<std::streamsize>(n));
-      left -= n;
-    }
-    if (!f) throw std::runtime_error("cannot write the context under " + root.string());
-    st.bytes += sizes[i];
-    ++st.files;
-  }
-  return st;
-}
-
-std::string shell_quote(std::string const& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 /// Runs a shell command; its exit status (non-zero on failure to run).
@@ -197,7 +151,7 @@ int main(int argc, char** argv) {
   fs::create_directories(root);
   std::cout << "generating " << opt.size_mib << " MiB in " << root.string() << " ..." << std::flush;
   tree_stats st;
-  auto tg = seconds([&] { st = generate(root, total); });
+  auto tg = seconds([&] { st = generate_tree(root / "data", total); });
   std::ofstream(root / "Dockerfile") << "FROM " << opt.base << "\nCOPY . /ctx\n";
   std::cout << " " << fixed(tg, 1) << " s" << std::endl;
   std::cout << "context: " << fixed(static_cast<double>(st.bytes) / (1024.0 * 1024.0), 1) << " MiB in "
