@@ -1,5 +1,6 @@
 #include <liftoff/docker/auth.hpp>
 
+#include "support/env_guard.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,23 +19,7 @@ namespace {
 
 bool contains(std::string const& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-/// Sets an environment variable for the scope, restoring the previous value after.
-class env_guard {
-public:
-  env_guard(char const* name, char const* value) : name_(name) {
-    if (char const* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
-  }
-  ~env_guard() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-
-private:
-  char const* name_;
-  std::optional<std::string> old_;
-};
+using liftoff::test::env_guard;
 
 // "alice:s3cr:et, two question marks, >>" in standard base64: its '/' checks the decoder's alphabet, its second ':' that only the first splits.
 constexpr char const* config_json = R"({

@@ -1,6 +1,7 @@
 #include <liftoff/docker/engine.hpp>
 
 #include "support/net_test_server.hpp"
+#include "support/env_guard.hpp"
 #include "support/test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -29,22 +30,7 @@ namespace {
 
 bool contains(std::string const& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-class env_guard {
-public:
-  env_guard(char const* name, char const* value) : name_(name) {
-    if (char const* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
-  }
-  ~env_guard() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-
-private:
-  char const* name_;
-  std::optional<std::string> old_;
-};
+using liftoff::test::env_guard;
 
 unsigned short free_port() {
   boost::asio::io_context ioc;
