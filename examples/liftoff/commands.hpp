@@ -1,6 +1,8 @@
 #ifndef LIFTOFF_EXAMPLES_COMMANDS_HPP
 #define LIFTOFF_EXAMPLES_COMMANDS_HPP
 
+#include <liftoff/core/registry.hpp>
+
 #include <CLI/App.hpp>
 
 #include <functional>
@@ -10,8 +12,23 @@ namespace liftoff::cli {
 /// A parsed command, run after CLI11 has validated the whole command line; returns the exit code.
 using command_action = std::function<int()>;
 
-/// `liftoff launch`: runs a job now and exits with its status.
+/// `liftoff launch`: runs a job now and exits with its status, or pushes it to a queue (`--queue`).
 void add_launch_command(CLI::App& app, command_action& action);
+/// `liftoff server`: the queue server (server.cpp).
+void add_server_command(CLI::App& app, command_action& action);
+/// `liftoff login` and `liftoff token create|list|revoke` (login.cpp).
+void add_login_commands(CLI::App& app, command_action& action);
+/// `liftoff queue create|list|describe|delete` (queue.cpp).
+void add_queue_command(CLI::App& app, command_action& action);
+/// `liftoff job create|list|describe|alias` (job.cpp).
+void add_job_command(CLI::App& app, command_action& action);
+/// `liftoff run list|describe|logs|stop` and `liftoff agent list|stop` (run.cpp).
+void add_run_commands(CLI::App& app, command_action& action);
+/// `liftoff launch-agent` (launch_agent.cpp).
+void add_launch_agent_command(CLI::App& app, command_action& action);
+
+/// The launchers this program is built with, by resource name (launch.cpp); the agent uses the same.
+launcher_registry make_registry();
 
 /// Exit codes shared by the commands.
 enum exit_code : int {

@@ -1,7 +1,11 @@
-// `liftoff launch`: the whole pipeline, synchronously, in this process.
+// `liftoff launch`: the whole pipeline, synchronously, in this process; or,
+// with `--queue`, a push of the job to a queue of the queue server.
 
+#include "client_support.hpp"
 #include "commands.hpp"
 #include "terminal.hpp"
+
+#include <liftoff/server/config_template.hpp>
 
 #include <liftoff/core/registry.hpp>
 #include <liftoff/docker_launchers.hpp>
@@ -37,7 +41,21 @@ struct launch_flags {
   std::string job_name;
   bool dry_run = false;
   double grace_seconds = 10;
+  // Pushing to a queue instead of running here.
+  std::string queue;
+  std::string job;  ///< a stored job: NAME, NAME:ALIAS or NAME:vN
+  std::string priority = "medium";
+  std::vector<std::string> set_vars;
+  bool wait = false;
 };
+
+/// Whether any flag that shapes the launch spec was given (with `--job`, they override the stored job).
+bool spec_flags_given(launch_flags const& f) {
+  for (auto const* v : {&f.uri, &f.entry_point, &f.git_version, &f.build_context, &f.dockerfile, &f.docker_image,
+                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name})
+    if (!v->empty()) return true;
+  return false;
+}
 
 bool looks_like_git_url(std::string const& uri) {
   for (char const* scheme : {"http://", "https://", "git://", "ssh://", "file://", "git@"})
@@ -109,22 +127,92 @@ result<launch_spec> spec_from_flags(launch_flags const& f) {
   return parse_launch_spec(doc);
 }
 
-/// The launchers this program is built with. As in W&B Launch, a job runs in
-/// a container unless it asks for `--resource local-process`.
-launcher_registry make_registry() {
-  launcher_registry reg;
-  reg.add("local-process", local_code_launcher{});
-  reg.add("local-process", local_git_launcher{});
-  reg.add("local-container", docker_image_launcher{});
-  reg.add("local-container", docker_code_launcher{});
-  reg.add("local-container", docker_git_launcher{});
-  reg.set_default_resource(source_kind::code, "local-container");
-  reg.set_default_resource(source_kind::git, "local-container");
-  return reg;
+/** `launch --queue`: builds the spec as a local launch would, replaces a local
+    code directory with an uploaded artifact, and pushes it. Returns at once
+    unless `--wait`, which follows the run to its end and exits with its status. */
+int run_push(launch_flags const& flags) {
+  terminal term;
+  auto priority = server::priority_from_string(flags.priority);
+  if (!priority)
+    return term.fail(diagnostic(error::invalid_spec, "--priority " + flags.priority +
+                                                         ": expected critical, high, medium or low"),
+                     exit_usage);
+  auto variables = server::parse_variable_assignments(flags.set_vars);
+  if (!variables) return term.fail(variables.error(), exit_usage);
+
+  client::push_request req;
+  req.queue = flags.queue;
+  req.priority = *priority;
+  req.variables = std::move(*variables);
+  req.job = flags.job;
+
+  std::optional<launch_spec> spec;
+  if (flags.job.empty() || spec_flags_given(flags)) {
+    auto s = spec_from_flags(flags);
+    if (!s) return term.fail(s.error(), exit_usage);
+    if (flags.job.empty() && kind_of(s->source) == source_kind::none)
+      return term.fail(diagnostic(error::invalid_spec, "nothing to push: give the job's source (--uri or "
+                                                       "--docker-image), or a stored job with --job NAME"),
+                       exit_usage);
+    spec = std::move(*s);
+  }
+
+  std::optional<client::api_client> api;
+  if (!flags.dry_run) {
+    auto connected = connect_to_server();
+    if (!connected) return term.fail(connected.error(), exit_failed);
+    api.emplace(std::move(*connected));
+  }
+  if (spec)
+    if (auto* code = std::get_if<code_dir>(&spec->source); code && code->artifact.empty()) {
+      // The agent runs elsewhere: the directory travels as an artifact held by the server.
+      std::string digest;
+      if (flags.dry_run) {
+        auto packed = packed_code::pack(code->path);
+        if (!packed) return term.fail(packed.error(), exit_usage);
+        digest = packed->digest();
+      } else {
+        auto uploaded = upload_code_dir(*api, term, code->path);
+        if (!uploaded) return term.fail(uploaded.error(), exit_failed);
+        digest = std::move(*uploaded);
+      }
+      *code = code_dir{{}, std::move(digest)};
+    }
+  if (spec) req.spec = to_json(*spec).as_object();
+
+  if (flags.dry_run) {
+    boost::json::object o{{"action", "push"}, {"queue", req.queue}, {"priority", server::to_string(req.priority)}};
+    if (req.spec) o["spec"] = *req.spec;
+    if (!req.job.empty()) o["job"] = req.job;
+    if (!req.variables.empty()) o["variables"] = req.variables;
+    term.json_line(o);
+    return exit_ok;
+  }
+
+  auto item = api->push(req);
+  if (!item) return term.fail(item.error(), exit_failed);
+  std::cout << "run " << item->run_id << " (item " << item->id << ") queued on " << item->queue << std::endl;
+  if (!flags.wait) return exit_ok;
+
+  auto end = follow_run(*api, term, item->run_id, true);
+  if (!end) return term.fail(end.error(), exit_failed);
+  note_finished(term, *end);
+  return exit_code_for(*end);
 }
 
 int run_launch(launch_flags const& flags) {
   terminal term;
+  if (!flags.queue.empty()) return run_push(flags);
+  if (!flags.job.empty())
+    return term.fail(diagnostic(error::invalid_spec, "--job " + flags.job + " runs a stored job from a queue: give "
+                                                     "the queue with --queue QUEUE"),
+                     exit_usage);
+  for (auto [given, name] : {std::pair{flags.wait, "--wait"}, std::pair{!flags.set_vars.empty(), "--set-var"},
+                             std::pair{flags.priority != "medium", "--priority"}})
+    if (given)
+      return term.fail(diagnostic(error::invalid_spec, std::string(name) + " applies to a push: give the queue "
+                                                       "with --queue QUEUE"),
+                       exit_usage);
   auto spec = spec_from_flags(flags);
   if (!spec) return term.fail(spec.error(), exit_usage);
   ensure_run_id(*spec);
@@ -168,9 +256,23 @@ int run_launch(launch_flags const& flags) {
 
 }  // namespace
 
+/// The launchers this program is built with. As in W&B Launch, a job runs in
+/// a container unless it asks for `--resource local-process`.
+launcher_registry make_registry() {
+  launcher_registry reg;
+  reg.add("local-process", local_code_launcher{});
+  reg.add("local-process", local_git_launcher{});
+  reg.add("local-container", docker_image_launcher{});
+  reg.add("local-container", docker_code_launcher{});
+  reg.add("local-container", docker_git_launcher{});
+  reg.set_default_resource(source_kind::code, "local-container");
+  reg.set_default_resource(source_kind::git, "local-container");
+  return reg;
+}
+
 void add_launch_command(CLI::App& app, command_action& action) {
   auto flags = std::make_shared<launch_flags>();
-  auto* cmd = app.add_subcommand("launch", "Launch a job now and wait for it; exit with its status");
+  auto* cmd = app.add_subcommand("launch", "Launch a job now and wait for it, exiting with its status; or push it to a queue (--queue)");
   cmd->add_option("--uri,-u", flags->uri, "The job's code: a local directory or a git repository URL");
   cmd->add_option("--entry-point,-E", flags->entry_point, "The command to run, e.g. \"python train.py\"");
   cmd->add_option("--git-version,-g", flags->git_version, "Branch, tag or commit of the git repository");
@@ -189,6 +291,11 @@ void add_launch_command(CLI::App& app, command_action& action) {
   cmd->add_option("--grace-period", flags->grace_seconds, "Seconds a cancelled run has to stop before it is killed")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--dry-run", flags->dry_run, "Print, as JSON lines, what would be done, and do nothing");
+  cmd->add_option("--queue,-q", flags->queue, "Push the job to this queue of the queue server instead of running it here");
+  cmd->add_option("--job,-j", flags->job, "Push a stored job: NAME, NAME:ALIAS or NAME:vN (with --queue)");
+  cmd->add_option("--priority,-P", flags->priority, "The item's priority: critical, high, medium (default) or low");
+  cmd->add_option("--set-var,-V", flags->set_vars, "A value for a queue template variable, NAME=VALUE (repeatable)");
+  cmd->add_flag("--wait,-w", flags->wait, "After pushing, follow the run to its end and exit with its status");
   cmd->callback([flags, &action] { action = [flags] { return run_launch(*flags); }; });
 }
 

@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
 
   liftoff::cli::command_action action;
   liftoff::cli::add_launch_command(app, action);
+  liftoff::cli::add_launch_agent_command(app, action);
+  liftoff::cli::add_server_command(app, action);
+  liftoff::cli::add_login_commands(app, action);
+  liftoff::cli::add_queue_command(app, action);
+  liftoff::cli::add_job_command(app, action);
+  liftoff::cli::add_run_commands(app, action);
 
   try {
     app.parse(argc, argv);

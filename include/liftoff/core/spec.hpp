@@ -32,9 +32,14 @@ struct git_ref {
   friend bool operator==(git_ref const&, git_ref const&) = default;
 };
 
-/// A job whose code is a local directory.
+/** A job whose code is a local directory. A run pushed to a queue carries
+    its code as an artifact on the server instead (a tar.gz, named by the
+    SHA-256 of its bytes); the agent that takes it fetches and unpacks it
+    and sets `path`. JSON: `"code": "/dir"` or `"code": {"path": "/dir",
+    "artifact": "sha256:<hex>"}` (either or both). */
 struct code_dir {
   std::filesystem::path path;
+  std::string artifact;  ///< "sha256:<64 hex digits>", or empty
   friend bool operator==(code_dir const&, code_dir const&) = default;
 };
 

@@ -27,6 +27,8 @@ struct sqlite_store_state;
 struct sqlite_store_options {
   /// The most operations one commit holds; a larger backlog is committed in several.
   std::size_t max_batch = 512;
+  /// How many times a run reported `preempted` goes back on its queue before `preempted` is final.
+  int max_preemptions = 3;
 };
 
 /// Counters of the writer: `operations / commits` is how many writes shared each fsync.
@@ -104,23 +106,27 @@ public:
       holds that a user asked to stop, and whether to stop itself. */
   result<heartbeat_reply> heartbeat(std::int64_t agent, std::chrono::milliseconds lease_for,
                                     time_point now = store_clock::now());
-  /** Every leased item whose lease ended before `now` goes back to its
-      queue (same run id, same place in line), or, when it has been leased
-      `max_attempts` times, fails with stage `agent`. Both are recorded in
-      the run's history. */
+  /** Every held (leased or acked) item whose lease ended before `now` —
+      its agent stopped heartbeating — goes back to its queue (same run id,
+      same place in line), or, when it has been leased `max_attempts` times,
+      fails with stage `agent`. Both are recorded in the run's history. */
   result<std::vector<lease_expiry>> expire_leases(time_point now = store_clock::now(), int max_attempts = 3);
-  /** `agent` accepts an item it holds: it never returns to the queue.
-      Acking twice is harmless. An expired lease that `expire_leases` has
-      not yet taken back can still be acked (its agent is evidently alive).
-      Fails (`not_holder`) for any other agent, including after the item
-      went back to the queue. */
+  /** `agent` accepts an item it holds: it is its agent's for as long as
+      the agent heartbeats (it goes back to the queue only if the agent
+      goes silent past its lease, as a leased item does). Acking twice is
+      harmless. An expired lease that `expire_leases` has not yet taken back
+      can still be acked. Fails (`not_holder`) for any other agent,
+      including after the item went back to the queue. */
   result<item_record> ack(std::int64_t item, std::int64_t agent);
 
   // ---- runs ----
 
   /** Records a state change of a run `agent` holds (implicitly acking its
       item): appends to the history, keeps exit code, stage, message and log
-      tail, appends warnings. A terminal state is final and ends the item.
+      tail, appends warnings. A terminal state is final and ends the item,
+      except that a `preempted` run goes back on its queue (same run id,
+      same place in line; the history shows `preempted`, then `queued`)
+      until it has been preempted `max_preemptions` times.
       Fails when the run ended already (`conflict`), is not held by `agent`
       (`not_holder`), or `u.state` is `queued` or `leased`. */
   result<run_record> report(std::string_view run_id, std::int64_t agent, state_update const& u,

@@ -79,7 +79,7 @@ struct queue_record {
 enum class item_state {
   queued,  ///< waiting for an agent
   leased,  ///< handed to one agent; returns to the queue if its lease expires
-  acked,   ///< the agent accepted it; it never returns to the queue
+  acked,   ///< the agent accepted it; held while its agent heartbeats, back on the queue if it goes silent
   done,    ///< its run ended (any terminal state) or was stopped before it was leased
   failed,  ///< its leases expired too many times
 };
@@ -179,6 +179,10 @@ struct agent_registration {
   std::string host;
   std::vector<std::string> queues;  ///< every one must exist
   int max_jobs = 1;                 ///< at least 1; no agent holds more items than this
+  /** A restarted agent's earlier id: when that agent exists, has this name
+      and has not stopped, it is taken over (same id, so the items it holds
+      stay held) instead of a new agent being made. */
+  std::optional<std::int64_t> resume;
 };
 
 /// An API token; only the SHA-256 of the token itself is stored (see `hash_token`).
@@ -216,6 +220,7 @@ struct state_update {
 struct heartbeat_reply {
   std::vector<std::string> stop_runs;  ///< runs it holds that a user asked to stop
   bool stop_agent = false;             ///< a user asked the agent to stop
+  std::chrono::milliseconds lease_time{0};  ///< how long its leases now last: the next heartbeat must come sooner
 };
 
 /// An expired lease, and what became of its item.
@@ -232,6 +237,8 @@ struct lease_expiry {
 struct run_filter {
   std::optional<std::string> queue;
   std::optional<run_state> state;
+  std::optional<std::int64_t> agent;  ///< only runs this agent holds or held
+  bool active_only = false;           ///< only runs that have not ended
   std::size_t limit = 1000;
 };
 

@@ -53,6 +53,25 @@ TEST_CASE("each job source kind parses", "[core][spec]") {
   CHECK(liftoff::kind_of(parse_launch_spec(boost::json::parse(R"({})"))->source) == liftoff::source_kind::none);
 }
 
+TEST_CASE("code from a queue names its artifact on the server", "[core][spec]") {
+  auto digest = "sha256:" + std::string(64, 'a');
+  auto s = parse_launch_spec(boost::json::parse(R"({"code": {"artifact": ")" + digest + R"("}})"));
+  REQUIRE(s.has_value());
+  auto const& c = std::get<liftoff::code_dir>(s->source);
+  CHECK(c.artifact == digest);
+  CHECK(c.path.empty());
+  auto again = parse_launch_spec(liftoff::to_json(*s));
+  REQUIRE(again.has_value());
+  CHECK(*again == *s);
+  // A plain directory keeps its plain JSON form.
+  CHECK(liftoff::to_json(*parse_launch_spec(boost::json::parse(R"({"code": {"path": "/job"}})")))
+            .as_object().at("code") == "/job");
+  CHECK(error_of(R"({"code": {"artifact": "md5:abc"}})").find("code.artifact: expected \"sha256:\"") == 0);
+  CHECK(error_of(R"({"code": {}})") == "code: expected a path, an artifact or both");
+  CHECK(error_of(R"({"code": {"dir": "/x"}})").find("code: unknown field 'dir'") == 0);
+  CHECK(error_of(R"({"code": 3})") == "code: expected a directory path, or an object with path and artifact, got integer");
+}
+
 TEST_CASE("spec errors name the field path and what was expected", "[core][spec]") {
   CHECK(error_of(R"({"project": 3})") == "project: expected a string, got integer");
   CHECK(error_of(R"({"entry_point": {"a": 1}})") == "entry_point: expected a string or an array of strings, got object");

@@ -6,6 +6,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -221,7 +222,7 @@ TEST_CASE("sqlite_store: an expired lease requeues the item, then fails it with 
   CHECK(s.lease("q", agent, 30s, t0 + 201s)->has_value() == false);
 }
 
-TEST_CASE("sqlite_store: only the holder acks, and an acked item never returns", "[store]") {
+TEST_CASE("sqlite_store: only the holder acks; an acked item stays while its agent heartbeats", "[store]") {
   liftoff::test::temp_dir dir;
   auto s = open_store(dir);
   make_queue(s, "q");
@@ -243,9 +244,20 @@ TEST_CASE("sqlite_store: only the holder acks, and an acked item never returns",
   REQUIRE(acked.has_value());
   CHECK(acked->state == item_state::acked);
   CHECK(s.ack(pushed->id, a).has_value());  // twice is harmless
-  CHECK(s.expire_leases(t0 + 1h, 1)->empty());
+  // Heartbeats keep it; the agent's silence past the lease puts it back.
+  REQUIRE(s.heartbeat(a, 30s, t0 + 20s).has_value());
+  CHECK(s.expire_leases(t0 + 40s, 3)->empty());
   CHECK(s.get_item(pushed->id)->state == item_state::acked);
-  CHECK_FALSE(s.lease("q", b, 30s, t0 + 1h)->has_value());
+  CHECK_FALSE(s.lease("q", b, 30s, t0 + 40s)->has_value());
+  auto expired = s.expire_leases(t0 + 51s, 3);
+  REQUIRE(expired.has_value());
+  REQUIRE(expired->size() == 1);
+  CHECK(expired->front().requeued);
+  auto again = s.lease("q", b, 30s, t0 + 52s);
+  REQUIRE(again.has_value());
+  REQUIRE(again->has_value());
+  CHECK((*again)->id == pushed->id);
+  CHECK(s.ack(pushed->id, a).error().code == store_error::not_holder);
   CHECK(s.ack(999, a).error().code == store_error::not_found);
 }
 
@@ -481,8 +493,7 @@ TEST_CASE("sqlite_store: after kill -9, every push and ack that returned is on d
     CHECK(i->run_id.size() == 8);
   }
   for (auto id : acked) CHECK(s.get_item(id)->state == item_state::acked);
-  // Nothing acked is handed out again, whatever happens to leases.
-  REQUIRE(s.expire_leases(liftoff::server::store_clock::now() + 24h, 100).has_value());
+  // Nothing acked is handed out again (its agent's lease still stands).
   auto agent = make_agent(s, {"q"}, 1'000'000);
   for (;;) {
     auto r = s.lease("q", agent, 60s);
@@ -656,4 +667,94 @@ TEST_CASE("sqlite_store: the database is in WAL mode", "[store]") {
   auto& version = db.query("SELECT version FROM schema_version");
   REQUIRE(version.step());
   CHECK(version.int64(0) == 1);
+}
+
+TEST_CASE("sqlite_store: a restarted agent resumes its id and keeps its items", "[store]") {
+  liftoff::test::temp_dir dir;
+  auto s = open_store(dir);
+  make_queue(s, "q");
+  make_queue(s, "other");
+  auto agent = make_agent(s, {"q"}, 2);
+  REQUIRE(s.push("q", priority::medium, spec("1"), "r1", t0).has_value());
+  REQUIRE(s.lease("q", agent, 30s, t0)->has_value());
+
+  liftoff::server::agent_registration again{"agent", "host-2", {"q", "other"}, 3, agent};
+  auto resumed = s.register_agent(again, t0 + 1s);
+  REQUIRE(resumed.has_value());
+  CHECK(resumed->id == agent);
+  CHECK(resumed->host == "host-2");
+  CHECK(resumed->max_jobs == 3);
+  CHECK(resumed->queues == std::vector<std::string>{"q", "other"});
+  CHECK(s.get_item(1)->agent == agent);
+  CHECK(s.list_agents()->size() == 1);
+
+  // Another name, or a stopped agent, is not taken over: a new agent is made.
+  liftoff::server::agent_registration other{"someone-else", "h", {"q"}, 1, agent};
+  auto fresh = s.register_agent(other, t0);
+  REQUIRE(fresh.has_value());
+  CHECK(fresh->id != agent);
+  REQUIRE(s.agent_stopped(agent).has_value());
+  auto after_stop = s.register_agent(again, t0 + 2s);
+  REQUIRE(after_stop.has_value());
+  CHECK(after_stop->id != agent);
+}
+
+TEST_CASE("sqlite_store: runs can be listed by agent and by whether they ended", "[store]") {
+  liftoff::test::temp_dir dir;
+  auto s = open_store(dir);
+  make_queue(s, "q");
+  auto a = make_agent(s, {"q"});
+  auto b = s.register_agent({"b", "host", {"q"}, 10}, t0)->id;
+  for (auto id : {"r1", "r2", "r3"}) REQUIRE(s.push("q", priority::medium, spec(id), id, t0).has_value());
+  REQUIRE(s.lease("q", a, 30s, t0)->has_value());  // r1
+  REQUIRE(s.lease("q", b, 30s, t0)->has_value());  // r2
+  REQUIRE(s.lease("q", a, 30s, t0)->has_value());  // r3
+  REQUIRE(s.report("r1", a, update(run_state::finished), t0 + 1s).has_value());
+
+  liftoff::server::run_filter by_a;
+  by_a.agent = a;
+  CHECK(s.list_runs(by_a)->size() == 2);
+  by_a.active_only = true;
+  auto active = s.list_runs(by_a);
+  REQUIRE(active.has_value());
+  REQUIRE(active->size() == 1);
+  CHECK(active->front().run_id == "r3");
+  liftoff::server::run_filter by_b;
+  by_b.agent = b;
+  REQUIRE(s.list_runs(by_b)->size() == 1);
+  CHECK(s.list_runs(by_b)->front().run_id == "r2");
+}
+
+TEST_CASE("sqlite_store: a preempted run goes back on its queue with its run id, a bounded number of times",
+          "[store]") {
+  liftoff::test::temp_dir dir;
+  liftoff::server::sqlite_store_options o;
+  o.max_preemptions = 2;
+  auto opened = sqlite_store::open(dir.path() / "data", o);
+  REQUIRE(opened.has_value());
+  auto& s = *opened;
+  make_queue(s, "q");
+  auto agent = make_agent(s, {"q"});
+  REQUIRE(s.push("q", priority::low, spec("spot"), "r1", t0).has_value());
+  REQUIRE(s.push("q", priority::low, spec("later"), "r2", t0 + 1s).has_value());
+  for (int round = 1; round <= 2; ++round) {
+    auto held = s.lease("q", agent, 30s, t0 + 2s);
+    REQUIRE(held.has_value());
+    REQUIRE(held->has_value());
+    CHECK((*held)->run_id == "r1");  // its place in line is kept
+    REQUIRE(s.report("r1", agent, update(run_state::running), t0 + 3s).has_value());
+    auto back = s.report("r1", agent, update(run_state::preempted), t0 + 4s);
+    REQUIRE(back.has_value());
+    CHECK(back->state == run_state::queued);
+    CHECK(back->history.back().message.find("preemption " + std::to_string(round) + " of at most 2") !=
+          std::string::npos);
+    CHECK(s.get_item((*held)->id)->state == item_state::queued);
+  }
+  REQUIRE(s.lease("q", agent, 30s, t0 + 5s)->has_value());
+  auto final_report = s.report("r1", agent, update(run_state::preempted), t0 + 6s);
+  REQUIRE(final_report.has_value());
+  CHECK(final_report->state == run_state::preempted);
+  CHECK(s.get_item(1)->state == item_state::done);
+  auto states = states_of(*final_report);
+  CHECK(std::count(states.begin(), states.end(), run_state::preempted) == 3);
 }

@@ -244,10 +244,32 @@ inline result<launch_spec> parse_launch_spec(boost::json::value const& v) {
       s.source = std::move(g);
     } else if (key == "code") {
       ++sources;
-      std::string p;
-      r = str(p);
-      if (r && p.empty()) r = diagnostic(error::invalid_spec, "code: expected a directory path, got an empty string");
-      s.source = code_dir{p};
+      code_dir c;
+      if (auto const* cs = val.if_string()) {
+        c.path = std::string(*cs);
+        if (c.path.empty()) r = diagnostic(error::invalid_spec, "code: expected a directory path, got an empty string");
+      } else if (auto const* co = val.if_object()) {
+        for (auto const& ckv : *co) {
+          std::string path = "code." + std::string(ckv.key());
+          if (ckv.key() == "path" || ckv.key() == "artifact") {
+            auto cr = detail::get_string(ckv.value(), path);
+            if (!cr) { r = cr.error(); break; }
+            if (ckv.key() == "path") c.path = std::move(*cr);
+            else c.artifact = std::move(*cr);
+          } else {
+            r = detail::unknown_field(ckv.key(), "code", {"path", "artifact"});
+            break;
+          }
+        }
+        if (r && c.path.empty() && c.artifact.empty())
+          r = diagnostic(error::invalid_spec, "code: expected a path, an artifact or both");
+        if (r && !c.artifact.empty() &&
+            (c.artifact.size() != 71 || c.artifact.rfind("sha256:", 0) != 0 ||
+             c.artifact.find_first_not_of("0123456789abcdef", 7) != std::string::npos))
+          r = diagnostic(error::invalid_spec, "code.artifact: expected \"sha256:\" and 64 lowercase hex digits, got \"" +
+                                                  c.artifact + "\"");
+      } else r = detail::type_error("code", "a directory path, or an object with path and artifact", val);
+      s.source = std::move(c);
     } else if (key == "entry_point") {
       auto c = detail::get_command(val, "entry_point");
       if (c) s.entry_point = std::move(*c);
@@ -317,7 +339,14 @@ inline boost::json::value to_json(launch_spec const& s) {
           boost::json::object g{{"remote", src.remote}};
           if (!src.version.empty()) g["version"] = src.version;
           o["git"] = std::move(g);
-        } else if constexpr (std::is_same_v<T, code_dir>) o["code"] = src.path.string();
+        } else if constexpr (std::is_same_v<T, code_dir>) {
+          if (src.artifact.empty()) o["code"] = src.path.string();
+          else {
+            boost::json::object c{{"artifact", src.artifact}};
+            if (!src.path.empty()) c["path"] = src.path.string();
+            o["code"] = std::move(c);
+          }
+        }
       },
       s.source);
   auto strings = [](std::vector<std::string> const& v) {

@@ -282,6 +282,7 @@ inline result<int> resolve_job_version(sqlite_connection& db, std::string_view j
 
 struct sqlite_store_state {
   std::filesystem::path file;
+  sqlite_store_options options;
   std::unique_ptr<sqlite_writer> writer;
   std::mutex readers_mutex;
   std::vector<std::unique_ptr<sqlite_connection>> idle_readers;
@@ -367,6 +368,7 @@ inline result<sqlite_store> sqlite_store::open(std::filesystem::path const& dir,
                                                           ec.message() + "; choose a directory the server can write");
   auto state = std::make_unique<detail::sqlite_store_state>();
   state->file = dir / "liftoff.db";
+  state->options = options;
   try {
     auto db = std::make_unique<detail::sqlite_connection>(state->file);
     // WAL: readers never block the writer nor it them; the mode is stored in the file.
@@ -565,9 +567,11 @@ inline result<heartbeat_reply> sqlite_store::heartbeat(std::int64_t agent, std::
       return store_failure(store_error::conflict,
                            "agent " + std::to_string(agent) + " has stopped; start the agent again to register anew");
     db.run("UPDATE agents SET last_heartbeat = ?2, state = 'active' WHERE id = ?1", agent, now);
-    db.run("UPDATE items SET lease_expires_at = ?2 WHERE agent_id = ?1 AND state = 'leased'", agent, now + lease_for);
+    db.run("UPDATE items SET lease_expires_at = ?2 WHERE agent_id = ?1 AND state IN ('leased', 'acked')", agent,
+           now + lease_for);
     heartbeat_reply reply;
     reply.stop_agent = a->stop_requested;
+    reply.lease_time = lease_for;
     auto& st = db.query(
         "SELECT runs.run_id FROM runs JOIN items ON items.id = runs.item_id "
         "WHERE items.agent_id = ?1 AND items.state IN ('leased', 'acked') AND runs.stop_requested = 1 "
@@ -587,7 +591,7 @@ inline result<std::vector<lease_expiry>> sqlite_store::expire_leases(time_point 
     std::vector<lease_expiry> out;
     auto& st = db.query(
         "SELECT id, run_id, queue, agent_id, attempts FROM items "
-        "WHERE state = 'leased' AND lease_expires_at < ?1 ORDER BY id",
+        "WHERE state IN ('leased', 'acked') AND lease_expires_at < ?1 ORDER BY id",
         now);
     while (st.step()) {
       lease_expiry e;
@@ -638,9 +642,8 @@ inline result<item_record> sqlite_store::ack(std::int64_t item, std::int64_t age
       return store_failure(store_error::not_holder,
                            "agent " + std::to_string(agent) + " cannot ack item " + std::to_string(item) + ": " + why);
     }
-    db.run("UPDATE items SET state = 'acked', lease_expires_at = NULL WHERE id = ?1", item);
+    db.run("UPDATE items SET state = 'acked' WHERE id = ?1", item);
     i->state = item_state::acked;
-    i->lease_expires_at.reset();
     return std::move(*i);
   });
 }
@@ -665,9 +668,26 @@ inline result<run_record> sqlite_store::report(std::string_view run_id, std::int
         (i->state != item_state::leased && i->state != item_state::acked))
       return store_failure(store_error::not_holder, "agent " + std::to_string(agent) + " does not hold run " +
                                                         detail::quoted(run_id) + "; stop reporting on it");
+    if (u.state == run_state::preempted) {
+      // DESIGN.md: a preempted run goes back on its queue with the same run
+      // id (and its place in line), a bounded number of times.
+      int preemptions = 1;
+      for (auto const& h : r->history) preemptions += h.state == run_state::preempted;
+      if (preemptions <= state_->options.max_preemptions) {
+        detail::append_history(db, run_id, run_state::preempted, now, u.message);
+        db.run("UPDATE items SET state = 'queued', agent_id = NULL, lease_expires_at = NULL WHERE id = ?1", i->id);
+        db.run("UPDATE runs SET agent_id = NULL, stop_requested = 0 WHERE run_id = ?1", run_id);
+        detail::set_run_state(db, run_id, run_state::queued, now,
+                              "preempted; back on queue " + detail::quoted(i->queue) + " (preemption " +
+                                  std::to_string(preemptions) + " of at most " +
+                                  std::to_string(state_->options.max_preemptions) + ")");
+        return std::move(*detail::load_run(db, run_id));
+      }
+    }
     auto const terminal = is_terminal(u.state);
-    // A report from the holder is an ack: the item never returns to the queue.
-    db.run("UPDATE items SET state = ?2, lease_expires_at = NULL WHERE id = ?1", i->id, terminal ? "done" : "acked");
+    // A report from the holder is an ack; a terminal one ends the item.
+    if (terminal) db.run("UPDATE items SET state = 'done', lease_expires_at = NULL WHERE id = ?1", i->id);
+    else db.run("UPDATE items SET state = 'acked' WHERE id = ?1", i->id);
     auto warnings = r->warnings;
     warnings.insert(warnings.end(), u.warnings.begin(), u.warnings.end());
     db.run(
@@ -697,11 +717,13 @@ inline result<std::vector<run_record>> sqlite_store::list_runs(run_filter const&
     auto& st = db.query(
         "SELECT run_id, item_id, queue, state, exit_code, stage, message, warnings, logs_tail, agent_id, "
         "stop_requested, created_at, started_at, ended_at FROM runs "
-        "WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR state = ?2) "
+        "WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR agent_id = ?4) "
+        "AND (?5 = 0 OR state NOT IN ('finished', 'failed', 'stopped', 'crashed', 'preempted')) "
         "ORDER BY created_at DESC, item_id DESC LIMIT ?3",
         filter.queue,
         filter.state ? std::optional<std::string_view>(to_string(*filter.state)) : std::nullopt,
-        static_cast<std::int64_t>(std::min<std::size_t>(filter.limit, INT64_MAX)));
+        static_cast<std::int64_t>(std::min<std::size_t>(filter.limit, INT64_MAX)), filter.agent,
+        static_cast<std::int64_t>(filter.active_only ? 1 : 0));
     while (st.step()) out.push_back(detail::read_run(st));
     st.reset();
     for (auto& r : out) r.history = detail::load_history(db, r.run_id);
@@ -741,6 +763,15 @@ inline result<agent_record> sqlite_store::register_agent(agent_registration cons
   return state_->write([&](detail::sqlite_connection& db) -> result<agent_record> {
     for (auto const& q : r.queues)
       if (!detail::load_queue(db, q)) return detail::no_queue(q);
+    if (r.resume) {
+      auto old = detail::load_agent(db, *r.resume);
+      if (old && old->name == r.name && old->state != agent_state::stopped) {
+        db.run("UPDATE agents SET host = ?2, queues = ?3, max_jobs = ?4, state = 'active', last_heartbeat = ?5, "
+               "stop_requested = 0 WHERE id = ?1",
+               old->id, r.host, detail::to_text(r.queues), r.max_jobs, now);
+        return std::move(*detail::load_agent(db, old->id));
+      }
+    }
     db.run("INSERT INTO agents (name, host, queues, max_jobs, state, last_heartbeat, registered_at) "
            "VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
            r.name, r.host, detail::to_text(r.queues), r.max_jobs, now);

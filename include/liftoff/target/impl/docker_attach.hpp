@@ -1,0 +1,145 @@
+#ifndef LIFTOFF_TARGET_IMPL_DOCKER_ATTACH_HPP
+#define LIFTOFF_TARGET_IMPL_DOCKER_ATTACH_HPP
+
+#include <liftoff/docker/launch_support.hpp>
+
+#include <algorithm>
+#include <thread>
+
+namespace liftoff {
+
+namespace detail {
+
+/// As `follow_container_logs`, keeping the first `skip` lines from `on_log` (they were delivered before).
+inline void follow_container_logs_after(std::shared_ptr<docker_run_state> state, docker::log_reader reader,
+                                        std::size_t skip) {
+  for (;;) {
+    auto line = reader.next();
+    if (!line) {
+      state->add_line(log_line{log_stream::system, "the container's log stream broke: " + line.error().what()});
+      break;
+    }
+    if (!*line) break;
+    if (skip > 0 && (*line)->stream != log_stream::system) {
+      --skip;
+      std::lock_guard lock(state->m);
+      state->logs.push_back(std::move(**line));
+      while (state->logs.size() > state->max_lines) state->logs.pop_front();
+      continue;
+    }
+    state->add_line(std::move(**line));
+  }
+  reader.close();
+  std::lock_guard lock(state->m);
+  state->logs_done = true;
+  state->cv.notify_all();
+}
+
+inline std::string json_text(boost::json::object const& o, std::string_view key) {
+  auto const* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace detail
+
+inline std::string attached_container_run::id() const { return state_ ? state_->id : std::string(); }
+
+inline std::string attached_container_run::container_id() const {
+  return state_ ? state_->container_id : std::string();
+}
+
+inline run_status attached_container_run::status() const { return state_ ? state_->current() : run_status{}; }
+
+inline run_status attached_container_run::wait() { return state_ ? state_->wait_terminal() : run_status{}; }
+
+inline std::vector<log_line> attached_container_run::logs() const {
+  return state_ ? state_->kept_logs() : std::vector<log_line>{};
+}
+
+inline void attached_container_run::cancel(std::chrono::milliseconds grace) {
+  if (!state_ || state_->container_id.empty()) return;
+  auto& s = *state_;
+  {
+    std::lock_guard lock(s.m);
+    if (s.status.terminal() || s.exited) return;
+    s.cancel_requested = true;
+  }
+  // The watcher thread owns its engine connection; cancel speaks on its own.
+  auto e = docker::engine::connect(s.engine);
+  if (!e) {
+    s.add_line(log_line{log_stream::system, "cannot cancel: " + e.error().what()});
+  } else {
+    auto const seconds = std::chrono::ceil<std::chrono::seconds>(std::max(grace, std::chrono::milliseconds(0)));
+    if (auto r = e->stop_container(s.container_id, seconds); !r)
+      if (auto k = e->kill_container(s.container_id, "SIGKILL"); !k)
+        s.add_line(log_line{log_stream::system, "cannot stop the container: " + r.error().what()});
+  }
+  std::unique_lock lock(s.m);
+  s.cv.wait_for(lock, std::chrono::minutes(1), [&] { return s.status.terminal(); });
+}
+
+inline result<std::optional<attached_container_run>> attach_container_run(std::string_view run_id,
+                                                                          launch_options const& options,
+                                                                          container_attach_options const& how) {
+  using none = std::optional<attached_container_run>;
+  auto e = docker::engine::connect(how.engine);
+  if (!e) return e.error();
+  auto found = e->list_containers({std::string(docker::run_id_label) + "=" + std::string(run_id)}, true);
+  if (!found) return found.error();
+  if (found->empty()) return none();
+  // The engine lists the newest first: an earlier attempt's container (if one was left) is older.
+  auto const& listed = found->front();
+  std::string const id = detail::json_text(listed, "Id");
+  if (id.empty()) return diagnostic(error::protocol_error, "the engine listed a container without an Id");
+
+  auto info = e->inspect_container(id);
+  if (!info) return info.error();
+  std::string status;
+  bool tty = false;
+  std::optional<std::int64_t> memory;
+  if (auto const* st = info->if_contains("State"); st && st->is_object()) status = detail::json_text(st->as_object(), "Status");
+  if (auto const* cfg = info->if_contains("Config"); cfg && cfg->is_object())
+    if (auto const* t = cfg->as_object().if_contains("Tty"); t && t->is_bool()) tty = t->as_bool();
+  if (auto const* hc = info->if_contains("HostConfig"); hc && hc->is_object())
+    if (auto const* m = hc->as_object().if_contains("Memory"); m && m->is_int64() && m->as_int64() > 0)
+      memory = m->as_int64();
+  if (status == "created") {
+    (void)e->remove_container(id, true);
+    return none();
+  }
+
+  auto state = std::make_shared<detail::docker_run_state>();
+  state->id = std::string(run_id);
+  state->remove = how.remove;
+  state->max_lines = how.max_log_lines;
+  state->memory_limit = memory;
+  state->container_id = id;
+  state->engine = how.engine;
+  state->engine.api_version = e->api_version();
+  state->attach(options, artifact{});
+
+  // `not_running` answers at once for a container that exited while nobody watched.
+  auto waiter = e->begin_wait(id, docker::wait_condition::not_running);
+  if (!waiter) return waiter.error();
+  auto reader = e->logs(id, true, tty);
+  if (!reader) {
+    state->add_line(log_line{log_stream::system, "cannot read the container's logs: " + reader.error().what()});
+    state->logs_done = true;
+  } else {
+    try {
+      std::thread(detail::follow_container_logs_after, state, std::move(*reader), how.skip_lines).detach();
+    } catch (...) {
+      return diagnostic(error::run_failed, "cannot start a thread to read the container's logs");
+    }
+  }
+  try {
+    std::thread(detail::watch_container, state, std::move(*e), std::move(*waiter)).detach();
+  } catch (...) {
+    return diagnostic(error::run_failed, "cannot start a thread to watch the container");
+  }
+  return std::optional<attached_container_run>(attached_container_run(std::move(state)));
+}
+
+}  // namespace liftoff
+
+#endif
