@@ -120,9 +120,6 @@ namespace detail {
     (a `..` segment) is an error naming its line. */
 result<void> check_dockerignore(std::string_view text);
 
-/// True when `target`, the text of a symlink at `link_path` (relative to the root), stays inside the root.
-bool link_stays_inside(std::string_view link_path, std::string_view target);
-
 }  // namespace detail
 
 }  // namespace liftoff::docker

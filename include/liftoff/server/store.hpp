@@ -11,10 +11,10 @@
 
 #include <liftoff/core/error.hpp>
 #include <liftoff/core/run_status.hpp>
+#include <liftoff/detail/sha256.hpp>
 
 #include <boost/json/object.hpp>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -245,33 +245,14 @@ struct run_filter {
 // ---- tokens ------------------------------------------------------------------
 
 /// The SHA-256 of `token`, as 64 lowercase hex digits: what stores keep instead of the token.
-inline std::string hash_token(std::string_view token) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(token.data(), token.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
-    throw_diagnostic(store_failure(store_error::storage_failed, "OpenSSL could not compute a SHA-256 digest"));
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * len);
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 0xf]);
-  }
-  return out;
-}
+inline std::string hash_token(std::string_view token) { return liftoff::detail::sha256_hex(token); }
 
 /// A new API token: `lft_` and 64 hex digits from OpenSSL's random generator. Show it once; store its hash.
 inline std::string make_token() {
   std::array<unsigned char, 32> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
     throw_diagnostic(store_failure(store_error::storage_failed, "OpenSSL's random generator failed"));
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "lft_";
-  for (auto b : bytes) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 0xf]);
-  }
-  return out;
+  return "lft_" + liftoff::detail::to_hex(bytes);
 }
 
 // ---- the concept -----------------------------------------------------------------

@@ -189,7 +189,7 @@ inline result<docker_build_plan> docker_builder::plan(artifact const& in, launch
     p.source_digest = std::move(*d);
   }
 
-  std::unique_ptr<EVP_MD_CTX, detail::evp_md_ctx_deleter> md(EVP_MD_CTX_new());
+  std::unique_ptr<EVP_MD_CTX, detail::evp_md_ctx_free> md(EVP_MD_CTX_new());
   if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1)
     return fail(diagnostic(error::build_failed, "docker_builder: SHA-256 is not available from OpenSSL"));
   detail::digest_field(md.get(), "liftoff image v1");
@@ -200,12 +200,7 @@ inline result<docker_build_plan> docker_builder::plan(artifact const& in, launch
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(md.get(), out, &len);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string h;
-  for (unsigned i = 0; i < len; ++i) {
-    h += hex[out[i] >> 4];
-    h += hex[out[i] & 15];
-  }
+  auto h = detail::to_hex(std::span<unsigned char const>(out, len));
   p.content_digest = "sha256:" + h;
 
   auto name = detail::image_name_component(spec.job_name);

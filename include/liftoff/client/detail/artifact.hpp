@@ -5,12 +5,13 @@
 // and the guarded unpacking an agent does before running it.
 
 #include <liftoff/core/error.hpp>
+#include <liftoff/detail/paths.hpp>
 #include <liftoff/detail/process.hpp>
+#include <liftoff/detail/sha256.hpp>
 #include <liftoff/source/ignore.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,36 +27,7 @@
 
 namespace liftoff::client::detail {
 
-struct evp_md_ctx_deleter {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-
-/// An incremental SHA-256.
-class sha256 {
-public:
-  sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw_diagnostic(diagnostic(error::unsupported, "OpenSSL cannot compute SHA-256"));
-  }
-  void update(void const* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  /// 64 lowercase hex digits.
-  std::string hex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * len);
-    for (unsigned i = 0; i < len; ++i) {
-      out += digits[md[i] >> 4];
-      out += digits[md[i] & 15];
-    }
-    return out;
-  }
-
-private:
-  std::unique_ptr<EVP_MD_CTX, evp_md_ctx_deleter> ctx_;
-};
+using sha256 = liftoff::detail::sha256;
 
 /// The SHA-256 of a file's bytes, as 64 hex digits; `what` names the file in errors.
 inline result<std::string> sha256_file(std::filesystem::path const& file, std::string_view what) {
@@ -82,21 +54,10 @@ inline result<std::string> sha256_file(std::filesystem::path const& file, std::s
 }
 
 /// True for "sha256:" followed by 64 lowercase hex digits.
-inline bool valid_artifact_digest(std::string_view d) noexcept {
-  return d.size() == 71 && d.starts_with("sha256:") && d.find_first_not_of("0123456789abcdef", 7) == std::string_view::npos;
-}
+inline bool valid_artifact_digest(std::string_view d) noexcept { return liftoff::detail::is_sha256_digest(d); }
 
-/// The path's `/`-separated segments.
-inline std::vector<std::string_view> path_segments(std::string_view p) {
-  std::vector<std::string_view> out;
-  while (!p.empty()) {
-    auto slash = p.find('/');
-    out.push_back(p.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    p.remove_prefix(slash + 1);
-  }
-  return out;
-}
+using liftoff::detail::link_stays_inside;
+using liftoff::detail::path_segments;
 
 /// Whether a relative path stays inside its root (no absolute path, no `..` climbing out).
 inline bool stays_inside(std::string_view path) {
@@ -108,23 +69,6 @@ inline bool stays_inside(std::string_view path) {
       if (--depth < 0) return false;
     } else {
       ++depth;
-    }
-  }
-  return true;
-}
-
-/// Whether the symlink at `link_path` with target `target` points inside the root.
-inline bool link_stays_inside(std::string_view link_path, std::string_view target) {
-  if (target.empty() || target.front() == '/') return false;
-  auto where = path_segments(link_path);
-  if (!where.empty()) where.pop_back();  // the link's own name
-  for (auto seg : path_segments(target)) {
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (where.empty()) return false;
-      where.pop_back();
-    } else {
-      where.push_back(seg);
     }
   }
   return true;

@@ -1,6 +1,8 @@
 #ifndef LIFTOFF_CORE_IMPL_SPEC_HPP
 #define LIFTOFF_CORE_IMPL_SPEC_HPP
 
+#include <liftoff/detail/hex.hpp>
+
 #include <boost/json/array.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -263,9 +265,7 @@ inline result<launch_spec> parse_launch_spec(boost::json::value const& v) {
         }
         if (r && c.path.empty() && c.artifact.empty())
           r = diagnostic(error::invalid_spec, "code: expected a path, an artifact or both");
-        if (r && !c.artifact.empty() &&
-            (c.artifact.size() != 71 || c.artifact.rfind("sha256:", 0) != 0 ||
-             c.artifact.find_first_not_of("0123456789abcdef", 7) != std::string::npos))
+        if (r && !c.artifact.empty() && !liftoff::detail::is_sha256_digest(c.artifact))
           r = diagnostic(error::invalid_spec, "code.artifact: expected \"sha256:\" and 64 lowercase hex digits, got \"" +
                                                   c.artifact + "\"");
       } else r = detail::type_error("code", "a directory path, or an object with path and artifact", val);

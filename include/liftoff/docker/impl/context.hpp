@@ -1,6 +1,8 @@
 #ifndef LIFTOFF_DOCKER_IMPL_CONTEXT_HPP
 #define LIFTOFF_DOCKER_IMPL_CONTEXT_HPP
 
+#include <liftoff/detail/paths.hpp>
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -18,16 +20,8 @@ namespace liftoff::docker {
 
 namespace detail {
 
-inline std::vector<std::string_view> split_path(std::string_view p) {
-  std::vector<std::string_view> out;
-  while (!p.empty()) {
-    auto slash = p.find('/');
-    out.push_back(p.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    p.remove_prefix(slash + 1);
-  }
-  return out;
-}
+using liftoff::detail::link_stays_inside;
+using liftoff::detail::path_segments;
 
 inline result<void> check_dockerignore(std::string_view text) {
   std::size_t line_no = 0, start = 0;
@@ -39,7 +33,7 @@ inline result<void> check_dockerignore(std::string_view text) {
     auto pattern = line;
     if (!pattern.empty() && pattern.front() == '!') pattern.remove_prefix(1);
     if (!line.empty() && line.front() != '#')
-      for (auto seg : split_path(pattern))
+      for (auto seg : path_segments(pattern))
         if (seg == "..")
           return diagnostic(error::invalid_spec,
                             ".dockerignore line " + std::to_string(line_no) + ": '" + std::string(line) +
@@ -49,22 +43,6 @@ inline result<void> check_dockerignore(std::string_view text) {
     start = nl + 1;
   }
   return {};
-}
-
-inline bool link_stays_inside(std::string_view link_path, std::string_view target) {
-  if (target.empty() || target.front() == '/') return false;
-  auto where = split_path(link_path);
-  if (!where.empty()) where.pop_back();  // the link's own name
-  for (auto seg : split_path(target)) {
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (where.empty()) return false;
-      where.pop_back();
-    } else {
-      where.push_back(seg);
-    }
-  }
-  return true;
 }
 
 inline result<std::string> read_small_file(std::filesystem::path const& p, std::string const& what) {

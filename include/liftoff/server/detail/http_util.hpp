@@ -7,16 +7,16 @@
 
 #include <liftoff/core/error.hpp>
 #include <liftoff/core/spec.hpp>
+#include <liftoff/detail/sha256.hpp>
 #include <liftoff/server/wire.hpp>
 
 #include <boost/beast/http/verb.hpp>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -245,40 +245,8 @@ inline std::string loggable_target(boost::urls::url_view const& u) {
 
 // ---- digests -------------------------------------------------------------------------
 
-/// An incremental SHA-256 (OpenSSL EVP).
-class sha256_hasher {
-public:
-  sha256_hasher() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw_diagnostic(diagnostic(error::storage_failed, "OpenSSL could not start a SHA-256 digest"));
-  }
-  void update(void const* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  /// The digest as 64 lowercase hex digits; the hasher is spent afterwards.
-  std::string hex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md.data(), &len);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * len);
-    for (unsigned i = 0; i < len; ++i) {
-      out.push_back(digits[md[i] >> 4]);
-      out.push_back(digits[md[i] & 0xf]);
-    }
-    return out;
-  }
-
-private:
-  struct free_ctx {
-    void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, free_ctx> ctx_;
-};
-
-/// Whether `s` is 64 lowercase hex digits.
-inline bool is_sha256_hex(std::string_view s) noexcept {
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
+using liftoff::detail::is_sha256_hex;
+using sha256_hasher = liftoff::detail::sha256;
 
 inline void write_canonical(boost::json::value const& v, std::string& out) {
   if (auto const* o = v.if_object()) {
@@ -315,10 +283,7 @@ inline std::string canonical_json(boost::json::value const& v) {
 
 /// "sha256:<hex>" of the canonical JSON of `v`: a job version's digest.
 inline std::string json_digest(boost::json::value const& v) {
-  auto text = canonical_json(v);
-  sha256_hasher h;
-  h.update(text.data(), text.size());
-  return "sha256:" + h.hex();
+  return "sha256:" + liftoff::detail::sha256_hex(canonical_json(v));
 }
 
 /// Letters, digits, '.', '_' and '-', not starting with '.', 1 to `max` characters.

@@ -830,8 +830,7 @@ inline result<std::vector<agent_record>> sqlite_store::mark_lost_agents(time_poi
 
 inline result<token_record> sqlite_store::add_token(std::string_view name, std::string_view hash, time_point now) {
   if (name.empty()) return store_failure(store_error::invalid_request, "a token needs a name");
-  auto const is_hex = std::all_of(hash.begin(), hash.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-  if (hash.size() != 64 || !is_hex)
+  if (!liftoff::detail::is_sha256_hex(hash))
     return store_failure(store_error::invalid_request,
                          "a token is stored as its SHA-256 (64 lowercase hex digits); pass hash_token(token), "
                          "never the token itself");

@@ -2,6 +2,7 @@
 #define LIFTOFF_SOURCE_IMPL_LOCAL_DIR_HPP
 
 #include <liftoff/detail/process.hpp>
+#include <liftoff/detail/sha256.hpp>
 
 #include <openssl/evp.h>
 
@@ -16,10 +17,6 @@
 namespace liftoff {
 
 namespace detail {
-
-struct evp_md_ctx_deleter {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
 
 /// Feeds a length-prefixed header for one entry: nothing a file contains can be mistaken for it.
 inline void digest_entry_header(EVP_MD_CTX* ctx, tree_entry const& e, std::uint64_t content_size) {
@@ -44,7 +41,7 @@ inline void digest_entry_header(EVP_MD_CTX* ctx, tree_entry const& e, std::uint6
 }  // namespace detail
 
 inline result<std::string> directory_digest(std::filesystem::path const& dir, ignore_rules const& rules) {
-  std::unique_ptr<EVP_MD_CTX, detail::evp_md_ctx_deleter> ctx(EVP_MD_CTX_new());
+  std::unique_ptr<EVP_MD_CTX, detail::evp_md_ctx_free> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return diagnostic(error::unsupported, "OpenSSL cannot compute SHA-256");
   static constexpr char version[] = "liftoff-tree-v1";
@@ -100,13 +97,7 @@ inline result<std::string> directory_digest(std::filesystem::path const& dir, ig
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return "sha256:" + detail::to_hex(std::span<unsigned char const>(md, len));
 }
 
 inline result<std::string> directory_digest(std::filesystem::path const& dir) {

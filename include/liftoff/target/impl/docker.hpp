@@ -43,8 +43,11 @@ inline std::string docker_image_platform(boost::json::object const& image, std::
   return out;
 }
 
-/// Follows the container's logs until they end (the container stopped) or the stream breaks.
-inline void follow_container_logs(std::shared_ptr<docker_run_state> state, docker::log_reader reader) {
+/** Follows the container's logs until they end (the container stopped) or
+    the stream breaks. The first `skip` output lines are kept but not passed
+    to `on_log`: a re-attached run's output that was delivered before. */
+inline void follow_container_logs(std::shared_ptr<docker_run_state> state, docker::log_reader reader,
+                                  std::size_t skip = 0) {
   for (;;) {
     auto line = reader.next();
     if (!line) {
@@ -52,12 +55,42 @@ inline void follow_container_logs(std::shared_ptr<docker_run_state> state, docke
       break;
     }
     if (!*line) break;
+    if (skip > 0 && (*line)->stream != log_stream::system) {
+      --skip;
+      std::lock_guard lock(state->m);
+      state->logs.push_back(std::move(**line));
+      while (state->logs.size() > state->max_lines) state->logs.pop_front();
+      continue;
+    }
     state->add_line(std::move(**line));
   }
   reader.close();
   std::lock_guard lock(state->m);
   state->logs_done = true;
   state->cv.notify_all();
+}
+
+/** Stops a run's container: its stop signal, then SIGKILL after `grace`
+    (whole seconds); returns once the run has ended. */
+inline void cancel_container_run(docker_run_state& s, std::chrono::milliseconds grace) {
+  if (s.container_id.empty()) return;
+  {
+    std::lock_guard lock(s.m);
+    if (s.status.terminal() || s.exited) return;
+    s.cancel_requested = true;
+  }
+  // The watcher thread owns its engine connection; cancel speaks on its own.
+  auto e = docker::engine::connect(s.engine);
+  if (!e) {
+    s.add_line(log_line{log_stream::system, "cannot cancel: " + e.error().what()});
+  } else {
+    auto const seconds = std::chrono::ceil<std::chrono::seconds>(std::max(grace, std::chrono::milliseconds(0)));
+    if (auto r = e->stop_container(s.container_id, seconds); !r)
+      if (auto k = e->kill_container(s.container_id, "SIGKILL"); !k)
+        s.add_line(log_line{log_stream::system, "cannot stop the container: " + r.error().what()});
+  }
+  std::unique_lock lock(s.m);
+  s.cv.wait_for(lock, std::chrono::minutes(1), [&] { return s.status.terminal(); });
 }
 
 /// Waits for the container's exit, decides how the run ended, removes the container and reports.
@@ -125,25 +158,7 @@ inline std::vector<log_line> docker_target::run::logs() const {
 }
 
 inline void docker_target::run::cancel(std::chrono::milliseconds grace) {
-  if (!state_ || state_->container_id.empty()) return;
-  auto& s = *state_;
-  {
-    std::lock_guard lock(s.m);
-    if (s.status.terminal() || s.exited) return;
-    s.cancel_requested = true;
-  }
-  // The watcher thread owns the start's engine connection; cancel speaks on its own.
-  auto e = docker::engine::connect(s.engine);
-  if (!e) {
-    s.add_line(log_line{log_stream::system, "cannot cancel: " + e.error().what()});
-  } else {
-    auto const seconds = std::chrono::ceil<std::chrono::seconds>(std::max(grace, std::chrono::milliseconds(0)));
-    if (auto r = e->stop_container(s.container_id, seconds); !r)
-      if (auto k = e->kill_container(s.container_id, "SIGKILL"); !k)
-        s.add_line(log_line{log_stream::system, "cannot stop the container: " + r.error().what()});
-  }
-  std::unique_lock lock(s.m);
-  s.cv.wait_for(lock, std::chrono::minutes(1), [&] { return s.status.terminal(); });
+  if (state_) detail::cancel_container_run(*state_, grace);
 }
 
 // ---- policy ------------------------------------------------------------------
@@ -242,7 +257,7 @@ inline auto docker_target::start(artifact const& in, launch_spec const& spec, la
     state->logs_done = true;
   } else {
     try {
-      std::thread(detail::follow_container_logs, state, std::move(*reader)).detach();
+      std::thread(detail::follow_container_logs, state, std::move(*reader), std::size_t{0}).detach();
     } catch (...) {
       discard();
       return diagnostic(error::run_failed, "cannot start a thread to read the container's logs");

@@ -10,31 +10,6 @@ namespace liftoff {
 
 namespace detail {
 
-/// As `follow_container_logs`, keeping the first `skip` lines from `on_log` (they were delivered before).
-inline void follow_container_logs_after(std::shared_ptr<docker_run_state> state, docker::log_reader reader,
-                                        std::size_t skip) {
-  for (;;) {
-    auto line = reader.next();
-    if (!line) {
-      state->add_line(log_line{log_stream::system, "the container's log stream broke: " + line.error().what()});
-      break;
-    }
-    if (!*line) break;
-    if (skip > 0 && (*line)->stream != log_stream::system) {
-      --skip;
-      std::lock_guard lock(state->m);
-      state->logs.push_back(std::move(**line));
-      while (state->logs.size() > state->max_lines) state->logs.pop_front();
-      continue;
-    }
-    state->add_line(std::move(**line));
-  }
-  reader.close();
-  std::lock_guard lock(state->m);
-  state->logs_done = true;
-  state->cv.notify_all();
-}
-
 inline std::string json_text(boost::json::object const& o, std::string_view key) {
   auto const* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -57,25 +32,7 @@ inline std::vector<log_line> attached_container_run::logs() const {
 }
 
 inline void attached_container_run::cancel(std::chrono::milliseconds grace) {
-  if (!state_ || state_->container_id.empty()) return;
-  auto& s = *state_;
-  {
-    std::lock_guard lock(s.m);
-    if (s.status.terminal() || s.exited) return;
-    s.cancel_requested = true;
-  }
-  // The watcher thread owns its engine connection; cancel speaks on its own.
-  auto e = docker::engine::connect(s.engine);
-  if (!e) {
-    s.add_line(log_line{log_stream::system, "cannot cancel: " + e.error().what()});
-  } else {
-    auto const seconds = std::chrono::ceil<std::chrono::seconds>(std::max(grace, std::chrono::milliseconds(0)));
-    if (auto r = e->stop_container(s.container_id, seconds); !r)
-      if (auto k = e->kill_container(s.container_id, "SIGKILL"); !k)
-        s.add_line(log_line{log_stream::system, "cannot stop the container: " + r.error().what()});
-  }
-  std::unique_lock lock(s.m);
-  s.cv.wait_for(lock, std::chrono::minutes(1), [&] { return s.status.terminal(); });
+  if (state_) detail::cancel_container_run(*state_, grace);
 }
 
 inline result<std::optional<attached_container_run>> attach_container_run(std::string_view run_id,
@@ -127,7 +84,7 @@ inline result<std::optional<attached_container_run>> attach_container_run(std::s
     state->logs_done = true;
   } else {
     try {
-      std::thread(detail::follow_container_logs_after, state, std::move(*reader), how.skip_lines).detach();
+      std::thread(detail::follow_container_logs, state, std::move(*reader), how.skip_lines).detach();
     } catch (...) {
       return diagnostic(error::run_failed, "cannot start a thread to read the container's logs");
     }
