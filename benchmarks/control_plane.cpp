@@ -34,6 +34,12 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include "generated_tree.hpp"
+
+#include <CLI/App.hpp>
+#include <CLI/Config.hpp>
+#include <CLI/Formatter.hpp>
+
 #include <hiredis/hiredis.h>
 
 #include <fcntl.h>
@@ -74,11 +80,7 @@ std::int64_t realtime_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string shell_quote(std::string const& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using liftoff::bench::shell_quote;
 
 /// A child started through `sh -c 'exec …'` with stderr to a file and stdout on a pipe.
 struct child {
@@ -478,40 +480,32 @@ fs::path find_liftoff(char const* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 2 && args[0] == "--probe") {  // a dispatched run: note when it started
+  std::string liftoff = find_liftoff(argv[0]).string(), only, probe;
+  int items = 1000, clients = 16, seconds = 10, agents = 200;
+  fs::path dir;
+  CLI::App app{"The control plane: dispatch latency, durable throughput beside beanstalkd and Redis, server memory",
+               "control_plane"};
+  app.add_option("--liftoff", liftoff, "The liftoff CLI");
+  app.add_option("--only", only, "Run one part")->check(CLI::IsMember({"dispatch", "throughput", "memory"}));
+  app.add_option("--items", items, "Items pushed for the dispatch latency")->check(CLI::PositiveNumber);
+  app.add_option("--clients", clients, "Client threads for the throughput")->check(CLI::PositiveNumber);
+  app.add_option("--seconds", seconds, "Seconds each throughput run lasts")->check(CLI::PositiveNumber);
+  app.add_option("--agents", agents, "Long-polling agents for the memory figure")->check(CLI::PositiveNumber);
+  app.add_option("--dir", dir, "Where the servers keep their data (kept afterwards); default a temporary directory");
+  app.add_option("--probe", probe, "(a dispatched run) append the time it started to this file")->group("");
+  try {
+    app.parse(argc, argv);
+  } catch (CLI::ParseError const& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!probe.empty()) {  // a dispatched run: note when it started
     auto now = realtime_ns();
     auto const* run = std::getenv("LIFTOFF_RUN_ID");
     auto line = std::to_string(now) + " " + (run ? run : "?") + "\n";
-    int fd = ::open(args[1].c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    int fd = ::open(probe.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return 1;
     ::close(fd);
     return 0;
-  }
-  std::string liftoff = find_liftoff(argv[0]).string(), only;
-  int items = 1000, clients = 16, seconds = 10, agents = 200;
-  fs::path dir;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto next = [&]() -> std::string {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "%s needs a value\n", args[i].c_str());
-        std::exit(2);
-      }
-      return args[++i];
-    };
-    if (args[i] == "--liftoff") liftoff = next();
-    else if (args[i] == "--only") only = next();
-    else if (args[i] == "--items") items = std::stoi(next());
-    else if (args[i] == "--clients") clients = std::stoi(next());
-    else if (args[i] == "--seconds") seconds = std::stoi(next());
-    else if (args[i] == "--agents") agents = std::stoi(next());
-    else if (args[i] == "--dir") dir = next();
-    else {
-      std::fprintf(stderr,
-                   "usage: control_plane [--liftoff PATH] [--only dispatch|throughput|memory] [--items N] "
-                   "[--clients N] [--seconds S] [--agents N] [--dir DIR]\n");
-      return 2;
-    }
   }
   bool keep = !dir.empty();
   if (dir.empty()) dir = fs::temp_directory_path() / ("liftoff-bench-" + std::to_string(::getpid()));

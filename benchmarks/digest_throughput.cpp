@@ -15,6 +15,10 @@
 
 #include "generated_tree.hpp"
 
+#include <CLI/App.hpp>
+#include <CLI/Config.hpp>
+#include <CLI/Formatter.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -43,28 +47,26 @@ struct options {
   bool keep = false;
 };
 
-[[noreturn]] void usage(char const* why) {
-  std::cerr << "digest_throughput: " << why << "\n"
-            << "usage: digest_throughput [--size-mib N] [--repeat N] [--dir PATH] [--keep]\n";
+/// Says why the benchmark cannot run, and exits with 2.
+[[noreturn]] void fail(std::string const& why) {
+  std::cerr << "digest_throughput: " << why << "\n";
   std::exit(2);
 }
 
+/// The command line (CLI11); LIFTOFF_BENCH_SIZE_MIB sets the default size. Exits on a bad one.
 options parse(int argc, char** argv) {
   options o;
   if (char const* e = std::getenv("LIFTOFF_BENCH_SIZE_MIB"); e && *e) o.size_mib = std::stoull(e);
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    if (a == "--size-mib") o.size_mib = std::stoull(value());
-    else if (a == "--repeat") o.repeat = std::stoi(value());
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--keep") o.keep = true;
-    else usage(("unknown argument " + a).c_str());
+  CLI::App app{"Digest throughput: liftoff::directory_digest beside sha256sum", "digest_throughput"};
+  app.add_option("--size-mib", o.size_mib, "Size of the generated tree")->check(CLI::PositiveNumber);
+  app.add_option("--repeat", o.repeat, "Timed passes of each side")->check(CLI::PositiveNumber);
+  app.add_option("--dir", o.dir, "Where to generate the tree (reused when it exists)");
+  app.add_flag("--keep", o.keep, "Keep the generated tree");
+  try {
+    app.parse(argc, argv);
+  } catch (CLI::ParseError const& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
-  if (o.size_mib == 0 || o.repeat < 1) usage("--size-mib and --repeat must be positive");
   return o;
 }
 
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
     std::cout << "reusing the tree in " << root << "\n";
   } else {
     if (!temporary && fs::exists(root) && !fs::is_empty(root))
-      usage("--dir exists and holds something other than a tree of that size");
+      fail("--dir exists and holds something other than a tree of that size");
     fs::create_directories(root);
     std::cout << "generating " << opt.size_mib << " MiB in " << root << " ..." << std::flush;
     auto t = seconds([&] { st = generate_tree(root, total); });

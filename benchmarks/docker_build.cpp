@@ -32,6 +32,10 @@
 
 #include "generated_tree.hpp"
 
+#include <CLI/App.hpp>
+#include <CLI/Config.hpp>
+#include <CLI/Formatter.hpp>
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -69,30 +73,28 @@ struct options {
   bool keep = false;
 };
 
-[[noreturn]] void usage(std::string const& why) {
-  std::cerr << "docker_build: " << why << "\n"
-            << "usage: docker_build [--size-mib N] [--rounds N] [--docker PATH] [--image BASE] [--dir PATH] [--keep]\n";
+/// Says why the benchmark cannot run, and exits with 2.
+[[noreturn]] void fail(std::string const& why) {
+  std::cerr << "docker_build: " << why << "\n";
   std::exit(2);
 }
 
+/// The command line (CLI11); LIFTOFF_BENCH_SIZE_MIB sets the default size. Exits on a bad one.
 options parse(int argc, char** argv) {
   options o;
   if (char const* e = std::getenv("LIFTOFF_BENCH_SIZE_MIB"); e && *e) o.size_mib = std::stoull(e);
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value for " + a);
-      return argv[++i];
-    };
-    if (a == "--size-mib") o.size_mib = std::stoull(value());
-    else if (a == "--rounds") o.rounds = std::stoi(value());
-    else if (a == "--docker") o.docker = value();
-    else if (a == "--image") o.base = value();
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--keep") o.keep = true;
-    else usage("unknown argument " + a);
+  CLI::App app{"Docker build of a large context: liftoff's docker_builder beside docker build", "docker_build"};
+  app.add_option("--size-mib", o.size_mib, "Size of the generated context")->check(CLI::PositiveNumber);
+  app.add_option("--rounds", o.rounds, "Timed rounds")->check(CLI::PositiveNumber);
+  app.add_option("--docker", o.docker, "The docker CLI");
+  app.add_option("--image", o.base, "Base image of the Dockerfile");
+  app.add_option("--dir", o.dir, "Where to generate the context");
+  app.add_flag("--keep", o.keep, "Keep the generated context");
+  try {
+    app.parse(argc, argv);
+  } catch (CLI::ParseError const& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
-  if (o.size_mib == 0 || o.rounds < 1) usage("--size-mib and --rounds must be positive");
   return o;
 }
 
@@ -142,12 +144,12 @@ int main(int argc, char** argv) {
   ::setenv("DOCKER_BUILDKIT", "0", 1);
 
   if (shell(shell_quote(opt.docker) + " image inspect " + shell_quote(opt.base) + " > /dev/null") != 0)
-    usage("the engine has no image " + opt.base + " (see .ci/start-docker), or " + opt.docker + " does not run");
+    fail("the engine has no image " + opt.base + " (see .ci/start-docker), or " + opt.docker + " does not run");
 
   bool const temporary = opt.dir.empty();
   fs::path root = temporary ? fs::temp_directory_path() / ("liftoff-build-bench-" + std::to_string(std::random_device{}()))
                             : fs::absolute(opt.dir);
-  if (fs::exists(root) && !fs::is_empty(root)) usage("--dir exists and is not empty");
+  if (fs::exists(root) && !fs::is_empty(root)) fail("--dir exists and is not empty");
   fs::create_directories(root);
   std::cout << "generating " << opt.size_mib << " MiB in " << root.string() << " ..." << std::flush;
   tree_stats st;
@@ -210,7 +212,7 @@ int main(int argc, char** argv) {
     auto t0 = steady::now();
     std::optional<steady::time_point> first_step;
     FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) usage("cannot run " + cmd);
+    if (!p) fail("cannot run " + cmd);
     char line[4096];
     while (std::fgets(line, sizeof line, p))
       if (!first_step && std::strstr(line, "Step 1/")) first_step = steady::now();

@@ -139,13 +139,12 @@ private:
 inline result<std::string> upload_code_dir(client::api_client& api, terminal& term, std::filesystem::path const& dir) {
   auto packed = packed_code::pack(dir);
   if (!packed) return packed.error();
-  auto held = api.has_artifact(packed->digest());
-  if (!held) return held.error();
-  if (*held) {
+  auto sent = api.upload_artifact(packed->digest(), packed->file());
+  if (!sent) return sent.error();
+  if (!*sent) {
     term.note("code " + dir.string() + " is already on the server as " + packed->digest());
     return packed->digest();
   }
-  if (auto up = api.upload_artifact(packed->digest(), packed->file()); !up) return up.error();
   std::error_code ec;
   auto size = std::filesystem::file_size(packed->file(), ec);
   term.note("uploaded " + dir.string() + " as " + packed->digest() + " (" + std::to_string(size) + " bytes)");

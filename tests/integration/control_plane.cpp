@@ -17,6 +17,7 @@
 #include <csignal>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -339,7 +340,8 @@ TEST_CASE("end to end: the CLI pushes, two agents run the work on local-process 
   auto ok = cli({"launch", "--queue", "cpu", "--uri", (dir / "job").string(), "--entry-point", "./train.sh", "--wait"});
   INFO(ok.out << ok.err << a1.log() << a2.log());
   CHECK(ok.exit_code == 0);
-  CHECK(contains(ok.out + ok.err, "on cpu"));
+  // The job's own line (the CLI's "queued on cpu" must not satisfy this).
+  CHECK(std::regex_search(ok.out + ok.err, std::regex("hello from [a-z0-9]+ on cpu")));
   auto failing =
       cli({"launch", "--queue", "cpu", "--uri", (dir / "job").string(), "--entry-point", "./train.sh 4", "--wait"});
   CHECK(failing.exit_code == 4);

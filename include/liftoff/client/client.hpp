@@ -145,8 +145,9 @@ public:
   // artifacts
   /// Whether the server holds the artifact "sha256:<hex>".
   result<bool> has_artifact(std::string_view digest);
-  /// Uploads `file` as the artifact `digest` ("sha256:<hex>" of its bytes), unless the server has it already.
-  result<void> upload_artifact(std::string_view digest, std::filesystem::path const& file);
+  /** Uploads `file` as the artifact `digest` ("sha256:<hex>" of its bytes),
+      unless the server has it already; true when it was sent. */
+  result<bool> upload_artifact(std::string_view digest, std::filesystem::path const& file);
   /// Downloads the artifact `digest` into `file`, checking its SHA-256.
   result<void> download_artifact(std::string_view digest, std::filesystem::path const& file);
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,8 @@ public:
   /** A queue's items, optionally only those in `state`, in the order they
       would leave (state, then priority if the queue is prioritized, then push order). */
   result<std::vector<item_record>> list_items(std::string_view queue, std::optional<item_state> state = std::nullopt);
+  /// How many of a queue's items are in each state (states with none are left out); `not_found` for an unknown queue.
+  result<std::map<item_state, std::int64_t>> count_items(std::string_view queue);
 
   // ---- leases ----
 

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -271,6 +272,7 @@ concept has_item_operations = requires(S& s, std::string_view queue, priority p,
   { s.push(queue, p, spec, run_id, now) } -> std::same_as<result<item_record>>;
   { s.get_item(id) } -> std::same_as<result<item_record>>;
   { s.list_items(queue, st) } -> std::same_as<result<std::vector<item_record>>>;
+  { s.count_items(queue) } -> std::same_as<result<std::map<item_state, std::int64_t>>>;
 };
 
 template <class S>

@@ -433,12 +433,16 @@ TEST_CASE("an artifact is uploaded streamed, once, and downloaded checked", "[cl
   auto c = client::api_client::create(server->url(), "lft_t").value();
 
   CHECK(c.has_artifact(*digest).value() == false);
-  REQUIRE((c.upload_artifact(*digest, dir / "job.tar.gz")).has_value());
+  auto sent = c.upload_artifact(*digest, dir / "job.tar.gz");
+  REQUIRE(sent.has_value());
+  CHECK(*sent);
   CHECK(puts == 1);
   CHECK(chunked);
   CHECK(stored[hex] == test::read_file(dir / "job.tar.gz"));
   CHECK(c.has_artifact(*digest).value() == true);
-  REQUIRE((c.upload_artifact(*digest, dir / "job.tar.gz")).has_value());
+  auto again = c.upload_artifact(*digest, dir / "job.tar.gz");
+  REQUIRE(again.has_value());
+  CHECK_FALSE(*again);
   CHECK(puts == 1);  // already there: nothing sent
 
   REQUIRE((c.download_artifact(*digest, dir / "copy.tar.gz")).has_value());

@@ -758,3 +758,26 @@ TEST_CASE("sqlite_store: a preempted run goes back on its queue with its run id,
   auto states = states_of(*final_report);
   CHECK(std::count(states.begin(), states.end(), run_state::preempted) == 3);
 }
+
+TEST_CASE("sqlite_store: items are counted by state without loading them", "[store]") {
+  liftoff::test::temp_dir dir;
+  auto s = open_store(dir);
+  make_queue(s, "q");
+  make_queue(s, "empty");
+  auto agent = make_agent(s, {"q"});
+  for (auto id : {"r1", "r2", "r3", "r4"}) REQUIRE(s.push("q", priority::medium, spec(id), id, t0).has_value());
+  auto first = s.lease("q", agent, 30s, t0);
+  REQUIRE(first.has_value());
+  REQUIRE(first->has_value());
+  REQUIRE(s.lease("q", agent, 30s, t0)->has_value());
+  REQUIRE(s.report((*first)->run_id, agent, update(run_state::finished), t0 + 1s).has_value());
+
+  auto counts = s.count_items("q");
+  REQUIRE(counts.has_value());
+  CHECK((*counts)[item_state::queued] == 2);
+  CHECK((*counts)[item_state::leased] == 1);
+  CHECK((*counts)[item_state::done] == 1);
+  CHECK_FALSE(counts->contains(item_state::failed));
+  CHECK(s.count_items("empty")->empty());
+  CHECK(s.count_items("nope").error().code == store_error::not_found);
+}

@@ -348,11 +348,11 @@ inline result<bool> api_client::has_artifact(std::string_view digest) {
   return detail::answer_error(*r);
 }
 
-inline result<void> api_client::upload_artifact(std::string_view digest, std::filesystem::path const& file) {
+inline result<bool> api_client::upload_artifact(std::string_view digest, std::filesystem::path const& file) {
   if (auto ok = detail::expect_artifact_digest(digest); !ok) return ok.error();
   auto held = has_artifact(digest);
   if (!held) return held.error();
-  if (*held) return {};
+  if (*held) return false;
 
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -386,7 +386,7 @@ inline result<void> api_client::upload_artifact(std::string_view digest, std::fi
   if (!r) return r.error();
   if (r->status >= 400) return detail::answer_error(*r);
   if (r->status != 200 && r->status != 201) return detail::unexpected_status(*r);
-  return {};
+  return true;
 }
 
 inline result<void> api_client::download_artifact(std::string_view digest, std::filesystem::path const& file) {

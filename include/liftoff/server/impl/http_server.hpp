@@ -103,13 +103,13 @@ inline constexpr route api_routes[] = {
 /// The most log text one read returns.
 inline constexpr std::size_t max_log_chunk = 1024 * 1024;
 
-/// `{"queued": n, "leased": n, "acked": n, "done": n, "failed": n}` of `items`.
-inline boost::json::object count_items(std::vector<item_record> const& items) {
-  std::map<item_state, std::int64_t> n;
-  for (auto const& i : items) ++n[i.state];
+/// `{"queued": n, "leased": n, "acked": n, "done": n, "failed": n}`, from the store's counts.
+inline boost::json::object counts_json(std::map<item_state, std::int64_t> const& n) {
   boost::json::object o;
-  for (auto s : {item_state::queued, item_state::leased, item_state::acked, item_state::done, item_state::failed})
-    o[to_string(s)] = n[s];
+  for (auto s : {item_state::queued, item_state::leased, item_state::acked, item_state::done, item_state::failed}) {
+    auto it = n.find(s);
+    o[to_string(s)] = it == n.end() ? 0 : it->second;
+  }
   return o;
 }
 
@@ -164,7 +164,8 @@ public:
     auto found = store_.find_token(hash_token(token));
     if (!found) return found.error();
     if (!*found)
-      return diagnostic(error::invalid_request, "the API token is not valid: it is unknown or was revoked");
+      return diagnostic(error::invalid_request, "the API token is not valid: it is unknown or was revoked; log in again with a "
+                                               "current one (`liftoff login`; an admin makes one with `liftoff token create`)");
     return (*found)->name;
   }
 
@@ -415,10 +416,10 @@ private:
     if (!qs) return qs.error();
     boost::json::array out;
     for (auto const& q : *qs) {
-      auto items = store_.list_items(q.name, std::nullopt);
-      if (!items) return items.error();
+      auto counts = store_.count_items(q.name);
+      if (!counts) return counts.error();
       auto v = boost::json::value_from(q);
-      v.as_object()["counts"] = detail::count_items(*items);
+      v.as_object()["counts"] = detail::counts_json(*counts);
       out.push_back(std::move(v));
     }
     return detail::json_reply(200, out);
@@ -427,14 +428,17 @@ private:
   result<reply> describe_queue(std::string const& name) {
     auto q = store_.get_queue(name);
     if (!q) return q.error();
-    auto items = store_.list_items(name, std::nullopt);
-    if (!items) return items.error();
+    auto counts = store_.count_items(name);
+    if (!counts) return counts.error();
     auto v = boost::json::value_from(*q);
     auto& o = v.as_object();
-    o["counts"] = detail::count_items(*items);
+    o["counts"] = detail::counts_json(*counts);
     boost::json::array pending;
-    for (auto const& i : *items)
-      if (i.state == item_state::queued || i.state == item_state::leased) pending.push_back(boost::json::value_from(i));
+    for (auto state : {item_state::queued, item_state::leased}) {
+      auto items = store_.list_items(name, state);
+      if (!items) return items.error();
+      for (auto const& i : *items) pending.push_back(boost::json::value_from(i));
+    }
     o["items"] = std::move(pending);
     return detail::json_reply(200, v);
   }

@@ -114,6 +114,13 @@ inline diagnostic no_queue(std::string_view name) {
                        "no queue called " + quoted(name) + "; list the queues, or create it first");
 }
 
+/// The columns `read_item` and `read_run` read, in their order.
+#define LIFTOFF_SQLITE_ITEM_COLUMNS \
+  "id, queue, priority, seq, run_id, run_spec, state, attempts, agent_id, lease_expires_at, pushed_at"
+#define LIFTOFF_SQLITE_RUN_COLUMNS                                                                  \
+  "run_id, item_id, queue, state, exit_code, stage, message, warnings, logs_tail, agent_id, "       \
+  "stop_requested, created_at, started_at, ended_at"
+
 inline item_record read_item(sqlite_statement& st) {
   item_record i;
   i.id = st.int64(0);
@@ -132,7 +139,7 @@ inline item_record read_item(sqlite_statement& st) {
 
 inline std::optional<item_record> load_item(sqlite_connection& db, std::int64_t id) {
   auto& st = db.query(
-      "SELECT id, queue, priority, seq, run_id, run_spec, state, attempts, agent_id, lease_expires_at, pushed_at "
+      "SELECT " LIFTOFF_SQLITE_ITEM_COLUMNS " "
       "FROM items WHERE id = ?1",
       id);
   if (!st.step()) return std::nullopt;
@@ -167,8 +174,7 @@ inline run_record read_run(sqlite_statement& st) {
 
 inline std::optional<run_record> load_run(sqlite_connection& db, std::string_view run_id) {
   auto& st = db.query(
-      "SELECT run_id, item_id, queue, state, exit_code, stage, message, warnings, logs_tail, agent_id, "
-      "stop_requested, created_at, started_at, ended_at FROM runs WHERE run_id = ?1",
+      "SELECT " LIFTOFF_SQLITE_RUN_COLUMNS " FROM runs WHERE run_id = ?1",
       run_id);
   if (!st.step()) return std::nullopt;
   auto r = read_run(st);
@@ -495,13 +501,24 @@ inline result<item_record> sqlite_store::get_item(std::int64_t id) {
   });
 }
 
+inline result<std::map<item_state, std::int64_t>> sqlite_store::count_items(std::string_view queue) {
+  return state_->read([&](detail::sqlite_connection& db) -> result<std::map<item_state, std::int64_t>> {
+    if (!detail::load_queue(db, queue)) return detail::no_queue(queue);
+    std::map<item_state, std::int64_t> out;
+    auto& st = db.query("SELECT state, COUNT(*) FROM items WHERE queue = ?1 GROUP BY state", queue);
+    while (st.step())
+      if (auto s = item_state_from_string(st.text(0))) out[*s] = st.int64(1);
+    return out;
+  });
+}
+
 inline result<std::vector<item_record>> sqlite_store::list_items(std::string_view queue, std::optional<item_state> state) {
   return state_->read([&](detail::sqlite_connection& db) -> result<std::vector<item_record>> {
     auto q = detail::load_queue(db, queue);
     if (!q) return detail::no_queue(queue);
     // The order items would leave in: by state (queued first), then priority when it counts, then push order.
     auto& st = db.query(
-        "SELECT id, queue, priority, seq, run_id, run_spec, state, attempts, agent_id, lease_expires_at, pushed_at "
+        "SELECT " LIFTOFF_SQLITE_ITEM_COLUMNS " "
         "FROM items WHERE queue = ?1 AND (?2 IS NULL OR state = ?2) "
         "ORDER BY CASE state WHEN 'queued' THEN 0 WHEN 'leased' THEN 1 WHEN 'acked' THEN 2 ELSE 3 END, "
         "CASE WHEN ?3 THEN priority ELSE 0 END, seq",
@@ -715,8 +732,7 @@ inline result<std::vector<run_record>> sqlite_store::list_runs(run_filter const&
   return state_->read([&](detail::sqlite_connection& db) -> result<std::vector<run_record>> {
     std::vector<run_record> out;
     auto& st = db.query(
-        "SELECT run_id, item_id, queue, state, exit_code, stage, message, warnings, logs_tail, agent_id, "
-        "stop_requested, created_at, started_at, ended_at FROM runs "
+        "SELECT " LIFTOFF_SQLITE_RUN_COLUMNS " FROM runs "
         "WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR agent_id = ?4) "
         "AND (?5 = 0 OR state NOT IN ('finished', 'failed', 'stopped', 'crashed', 'preempted')) "
         "ORDER BY created_at DESC, item_id DESC LIMIT ?3",
@@ -958,6 +974,8 @@ inline result<std::vector<job_version_record>> sqlite_store::list_jobs() {
 }
 
 #undef LIFTOFF_SQLITE_AGENT_COLUMNS
+#undef LIFTOFF_SQLITE_ITEM_COLUMNS
+#undef LIFTOFF_SQLITE_RUN_COLUMNS
 
 static_assert(store<sqlite_store>, "sqlite_store must model liftoff::server::store");
 
