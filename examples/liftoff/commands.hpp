@@ -28,7 +28,14 @@ void add_run_commands(CLI::App& app, command_action& action);
 void add_launch_agent_command(CLI::App& app, command_action& action);
 
 /// The launchers this program is built with, by resource name (launch.cpp); the agent uses the same.
-launcher_registry make_registry();
+/// How the launchers of `make_registry` are set up.
+struct registry_settings {
+  std::string agent;         ///< the agent's name, labelled on Kubernetes objects; empty for `launch`
+  bool secure_mode = false;  ///< Kubernetes secure mode (on for agents serving queues)
+  std::string builder = "docker";  ///< how `kubernetes` builds code: "docker" (the local engine) or "kaniko" (in the cluster)
+};
+
+launcher_registry make_registry(registry_settings const& settings = {});
 
 /// Exit codes shared by the commands.
 enum exit_code : int {

@@ -9,6 +9,7 @@
 
 #include <liftoff/core/registry.hpp>
 #include <liftoff/docker_launchers.hpp>
+#include <liftoff/kubernetes_launchers.hpp>
 #include <liftoff/local.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -39,6 +40,8 @@ struct launch_flags {
   std::string project;
   std::string name;
   std::string job_name;
+  std::string kube_context;
+  std::string builder = "docker";
   bool dry_run = false;
   double grace_seconds = 10;
   // Pushing to a queue instead of running here.
@@ -52,7 +55,7 @@ struct launch_flags {
 /// Whether any flag that shapes the launch spec was given (with `--job`, they override the stored job).
 bool spec_flags_given(launch_flags const& f) {
   for (auto const* v : {&f.uri, &f.entry_point, &f.git_version, &f.build_context, &f.dockerfile, &f.docker_image,
-                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name})
+                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name, &f.kube_context})
     if (!v->empty()) return true;
   return false;
 }
@@ -123,6 +126,13 @@ result<launch_spec> spec_from_flags(launch_flags const& f) {
     auto& merged = doc["resource_args"];
     if (!merged.is_object()) merged = boost::json::object{};
     for (auto const& kv : *obj) merged.as_object()[kv.key()] = kv.value();
+  }
+  if (!f.kube_context.empty()) {
+    auto& merged = doc["resource_args"];
+    if (!merged.is_object()) merged = boost::json::object{};
+    auto& kube = merged.as_object()["kubernetes"];
+    if (!kube.is_object()) kube = boost::json::object{};
+    kube.as_object()["context"] = f.kube_context;
   }
   return parse_launch_spec(doc);
 }
@@ -216,7 +226,9 @@ int run_launch(launch_flags const& flags) {
   auto spec = spec_from_flags(flags);
   if (!spec) return term.fail(spec.error(), exit_usage);
   ensure_run_id(*spec);
-  auto registry = make_registry();
+  registry_settings settings;
+  settings.builder = flags.builder;
+  auto registry = make_registry(settings);
   if (spec->resource.empty()) spec->resource = registry.resource_for(*spec);
 
   auto launcher = registry.find(*spec);
@@ -258,13 +270,26 @@ int run_launch(launch_flags const& flags) {
 
 /// The launchers this program is built with. As in W&B Launch, a job runs in
 /// a container unless it asks for `--resource local-process`.
-launcher_registry make_registry() {
+launcher_registry make_registry(registry_settings const& settings) {
   launcher_registry reg;
   reg.add("local-process", local_code_launcher{});
   reg.add("local-process", local_git_launcher{});
   reg.add("local-container", docker_image_launcher{});
   reg.add("local-container", docker_code_launcher{});
   reg.add("local-container", docker_git_launcher{});
+  kubernetes_target kube;
+  kube.agent = settings.agent;
+  kube.secure_mode = settings.secure_mode;
+  reg.add("kubernetes", kubernetes_image_launcher{{}, {}, {}, kube});
+  if (settings.builder == "kaniko") {
+    kaniko_builder kaniko;
+    kaniko.agent = settings.agent;
+    reg.add("kubernetes", kubernetes_kaniko_code_launcher{{}, kaniko, {}, kube});
+    reg.add("kubernetes", kubernetes_kaniko_git_launcher{{}, kaniko, {}, kube});
+  } else {
+    reg.add("kubernetes", kubernetes_code_launcher{{}, {}, {}, kube});
+    reg.add("kubernetes", kubernetes_git_launcher{{}, {}, {}, kube});
+  }
   reg.set_default_resource(source_kind::code, "local-container");
   reg.set_default_resource(source_kind::git, "local-container");
   return reg;
@@ -290,6 +315,12 @@ void add_launch_command(CLI::App& app, command_action& action) {
   cmd->add_option("--job-name,-J", flags->job_name, "Name of the job");
   cmd->add_option("--grace-period", flags->grace_seconds, "Seconds a cancelled run has to stop before it is killed")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kube-context", flags->kube_context,
+                  "The kubeconfig context to run in (--resource kubernetes; default: the current context)");
+  cmd->add_option("--builder", flags->builder,
+                  "How --resource kubernetes builds code: docker (this machine's engine, then pushed) or kaniko (in "
+                  "the cluster)")
+      ->check(CLI::IsMember({"docker", "kaniko"}));
   cmd->add_flag("--dry-run", flags->dry_run, "Print, as JSON lines, what would be done, and do nothing");
   cmd->add_option("--queue,-q", flags->queue, "Push the job to this queue of the queue server instead of running it here");
   cmd->add_option("--job,-j", flags->job, "Push a stored job: NAME, NAME:ALIAS or NAME:vN (with --queue)");

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/docker_support.hpp"
 #include "support/test_support.hpp"
 
 #include <sys/stat.h>
@@ -21,24 +22,9 @@ t::command_result liftoff_cli(std::vector<std::string> args, std::vector<std::st
   return t::run_command(args, env);
 }
 
-t::command_result docker(std::vector<std::string> args) {
-  args.insert(args.begin(), "docker");
-  return t::run_command(args);
-}
+t::command_result docker(std::vector<std::string> args) { return t::docker_cli(std::move(args)); }
 
-/// False, after saying why, when no engine or no test image is there.
-bool docker_ready() {
-  auto v = docker({"version", "--format", "{{.Server.APIVersion}}"});
-  if (v.exit_code != 0) {
-    WARN("skipped: no Docker engine answers (start one with .ci/start-docker): " << v.err);
-    return false;
-  }
-  if (docker({"image", "inspect", base_image}).exit_code != 0) {
-    WARN("skipped: the image " << base_image << " is missing (run .ci/start-docker)");
-    return false;
-  }
-  return true;
-}
+bool docker_ready() { return t::docker_cli_ready(); }
 
 bool contains(std::string const& haystack, std::string const& needle) {
   return haystack.find(needle) != std::string::npos;

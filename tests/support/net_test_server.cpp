@@ -222,7 +222,9 @@ std::unique_ptr<net_test_server> net_test_server::tls(net_handler handler, tls_c
   i->ssl->use_private_key(asio::buffer(config.key_pem), asio::ssl::context::pem);
   if (!config.client_ca_pem.empty()) {
     i->ssl->add_certificate_authority(asio::buffer(config.client_ca_pem));
-    i->ssl->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    i->ssl->set_verify_mode(config.client_cert_optional
+                                ? asio::ssl::verify_peer
+                                : asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   }
   return std::unique_ptr<net_test_server>(new net_test_server(std::move(i)));
 }

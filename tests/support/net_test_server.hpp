@@ -68,6 +68,7 @@ public:
     std::string cert_pem;       ///< server certificate (chain)
     std::string key_pem;        ///< its key
     std::string client_ca_pem;  ///< when set, a client certificate signed by this CA is required
+    bool client_cert_optional = false;  ///< with client_ca_pem: a certificate is checked when presented, not required
   };
 
   /// Plain HTTP on 127.0.0.1, an ephemeral port.

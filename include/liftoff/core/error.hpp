@@ -45,6 +45,8 @@ enum class error {
   not_holder,            ///< an agent acted on an item it does not hold
   invalid_request,       ///< a malformed name, an out-of-range value in a request
   storage_failed,        ///< the database itself failed (disk full, corruption, I/O)
+  unauthorized,          ///< a service refused the credentials (missing, wrong or expired)
+  forbidden,             ///< a service knows the identity but does not allow it this action
 };
 
 namespace detail {
@@ -80,6 +82,8 @@ public:
       case error::not_holder: return "the agent does not hold this item";
       case error::invalid_request: return "invalid request";
       case error::storage_failed: return "the database failed";
+      case error::unauthorized: return "the credentials were refused";
+      case error::forbidden: return "the identity is not allowed to do this";
     }
     return "unknown liftoff error";
   }

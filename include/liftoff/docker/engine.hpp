@@ -187,6 +187,32 @@ public:
       @param force also when containers use it */
   result<void> remove_image(std::string_view image, bool force = false);
 
+  /** `POST /images/{name}/push?tag=…`: pushes `image` ("registry/repo:tag";
+      the engine must have an image of that name) to its registry, that tag only.
+      @param auth the credentials; nullopt pushes anonymously (an empty
+      `X-Registry-Auth`, `{}`, as the docker CLI sends: the engine requires the header)
+      @param progress receives a line per layer status change ("a1b2: Pushed")
+      and the engine's other status lines
+      @return the manifest digest the registry stored ("sha256:…", from the
+      stream's final `aux`; empty in dry-run mode), or `error::push_failed`
+      (stage push) naming the image with the registry's message ("unauthorized:
+      authentication required", "An image does not exist locally with the tag: …")
+      — never the credentials. An unreachable engine keeps its own code. */
+  result<std::string> push_image(std::string_view image, std::optional<registry_auth> const& auth,
+                                 progress_fn progress = {});
+
+  /** `GET /distribution/{name}/json`: asks `image`'s registry, through the
+      engine, for the manifest `image` ("registry/repo:tag" or "…@sha256:…") names.
+      @param auth the credentials to ask with; nullopt: anonymously
+      @return the manifest's descriptor digest ("sha256:…"); nullopt when the
+      registry has no such manifest (the engine's 404, "manifest unknown"), and
+      always in dry-run mode; or a diagnostic: `error::unauthorized` (401) or
+      `error::forbidden` (403) naming the image and the registry's message,
+      `error::http_status` with the engine's message otherwise (a registry that
+      does not answer, say). */
+  result<std::optional<std::string>> distribution_inspect(std::string_view image,
+                                                          std::optional<registry_auth> const& auth = std::nullopt);
+
   /** `POST /build`: builds an image from a tar stream of the build context,
       sent chunked as `context` produces it (the classic builder; the
       Dockerfile is in the tar).

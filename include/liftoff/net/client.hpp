@@ -22,6 +22,10 @@
 #include <string>
 #include <string_view>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace liftoff::net {
 
 namespace detail {
@@ -39,6 +43,15 @@ using request_signer = std::function<result<void>(request&)>;
 
 /// A signer that sets `Authorization: Bearer <token>`.
 request_signer bearer_token_signer(std::string token);
+
+/** A client TLS context built once and shared by many clients (a connection
+    pool, a log stream per pod), so its trusted CAs and client certificate
+    are loaded, and held in memory, once. */
+using shared_tls_context = std::shared_ptr<boost::asio::ssl::context>;
+
+/** Builds a shared TLS context from `o`. Errors say what could not be loaded
+    (never the key or certificate data). */
+result<shared_tls_context> make_tls_context(tls_options const& o);
 
 /// How a client connects, waits and retries.
 struct client_options {
@@ -61,6 +74,8 @@ struct client_options {
   std::uint64_t max_body_size = 64ull * 1024 * 1024;
   std::string user_agent = "liftoff/0.1";  ///< sent unless the request sets its own
   tls_options tls;                         ///< used for `https://` endpoints
+  /// When set, used for `https://` endpoints instead of a context built from `tls`.
+  shared_tls_context tls_context;
   request_signer signer;                   ///< optional; see `request_signer`
 };
 
@@ -145,6 +160,12 @@ public:
 
   /// Stops reading: the connection is closed unless the body was fully read.
   void close() noexcept;
+
+  /** Interrupts the stream from any thread: a read blocked in another thread
+      returns (with an error), later reads fail, and the connection is not
+      reused. The one member that may be called while another thread uses
+      the stream (to stop a log follow or a watch). */
+  void cancel() noexcept;
 
 private:
   friend class client;

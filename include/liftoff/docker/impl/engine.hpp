@@ -430,6 +430,94 @@ inline result<void> engine::remove_image(std::string_view image, bool force) {
   return {};
 }
 
+inline result<std::string> engine::push_image(std::string_view image, std::optional<registry_auth> const& auth,
+                                              progress_fn progress) {
+  auto const what = "pushing " + std::string(image);
+  auto fail = [&what](std::string message) {
+    return diagnostic(error::push_failed, what + ": " + std::move(message), failure_stage::push);
+  };
+  auto ref = parse_image_reference(image);
+  if (!ref) return fail(ref.error().message);
+  if (!ref->digest.empty()) return fail("a push needs a tag, not a digest");
+  detail::api_call call{detail::image_push_route, ref->familiar_name()};
+  call.query = {{"tag", ref->tag}};
+  // The engine requires the header; `{}` is an anonymous push.
+  call.headers.emplace_back("X-Registry-Auth", auth ? registry_auth_header(*auth) : detail::base64url_encode("{}"));
+  if (dry_run()) {
+    record(call);
+    return std::string();
+  }
+  auto s = open(call);
+  if (!s) {
+    auto d = s.error();
+    d.stage = failure_stage::push;
+    return d;
+  }
+  if (s->status() != 200) {  // "No such image: …"
+    auto d = stream_error(*s, what);
+    return diagnostic(error::push_failed, std::move(d.message), failure_stage::push);
+  }
+  detail::pull_tracker tracker;  // a push reports per-layer status as a pull does
+  std::string digest;
+  for (;;) {
+    auto line = s->read_line();
+    if (!line) {
+      auto d = line.error();
+      d.stage = failure_stage::push;
+      return d;
+    }
+    if (!*line) break;
+    auto m = detail::parse_json_message(**line);
+    if (!m) return fail(m.error().message);
+    if (m->is_error()) {
+      s->close();
+      return fail(m->error);
+    }
+    if (m->aux)
+      if (auto const* d = m->aux->if_contains("Digest"); d && d->is_string()) digest = std::string(d->as_string());
+    // Engines without `aux` say it in a status line: "<tag>: digest: sha256:… size: 527".
+    if (auto at = m->status.find(" digest: sha256:"); digest.empty() && at != std::string::npos) {
+      auto d = m->status.substr(at + 9);
+      digest = d.substr(0, d.find(' '));
+    }
+    if (progress)
+      if (auto text = tracker.line(*m)) progress(*text);
+  }
+  if (digest.empty()) return fail("the engine reported no manifest digest at the end of the push");
+  return digest;
+}
+
+inline result<std::optional<std::string>> engine::distribution_inspect(std::string_view image,
+                                                                       std::optional<registry_auth> const& auth) {
+  auto ref = parse_image_reference(image);
+  if (!ref) return ref.error();
+  detail::api_call call{detail::distribution_inspect_route, ref->familiar()};
+  if (auth) call.headers.emplace_back("X-Registry-Auth", registry_auth_header(*auth));
+  call.idempotent = true;
+  if (dry_run()) {
+    record(call);
+    return std::optional<std::string>{};
+  }
+  auto r = send(call);
+  if (!r) return r.error();
+  auto const what = "asking the registry " + ref->domain + " for " + std::string(image);
+  if (r->status == 404) return std::optional<std::string>{};
+  if (r->status == 401)
+    return diagnostic(error::unauthorized, what + ": the registry refused the credentials (" +
+                                               detail::engine_message(r->body) + "); log in with `docker login " +
+                                               ref->domain + "`");
+  if (r->status == 403)
+    return diagnostic(error::forbidden, what + ": access denied (" + detail::engine_message(r->body) + ")");
+  if (!r->ok()) return engine_error(*r, what);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r->body, ec);
+  if (!ec && v.is_object())
+    if (auto const* d = v.as_object().if_contains("Descriptor"); d && d->is_object())
+      if (auto const* digest = d->as_object().if_contains("digest"); digest && digest->is_string())
+        return std::optional<std::string>(std::string(digest->as_string()));
+  return diagnostic(error::protocol_error, what + ": the engine's answer has no Descriptor.digest");
+}
+
 inline result<build_result> engine::build(build_request const& request, net::body_reader context, progress_fn progress) {
   detail::api_call call{detail::build_route};
   for (auto const& t : request.tags) call.query.emplace_back("t", t);

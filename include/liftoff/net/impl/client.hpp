@@ -16,6 +16,8 @@
 #include <boost/optional/optional.hpp>
 
 #include <array>
+#include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -50,6 +52,8 @@ struct stream_state {
   std::vector<std::string> secrets;  // credential values to scrub from messages
   std::string pending;               // bytes read ahead by read_line
   bool finished = false;
+  std::mutex conn_m;                 // guards `conn` against cancel() from another thread
+  std::atomic<bool> cancelled{false};
 
   diagnostic fail(error_code ec, std::string const& detail) const {
     return diagnostic(ec, scrub(summary + ": " + detail, secrets));
@@ -57,8 +61,9 @@ struct stream_state {
 
   /// Gives the connection back to the client when the response allows it, else closes it.
   void release() noexcept {
+    std::lock_guard lock(conn_m);
     if (!conn) return;
-    if (finished && parser && parser->get().keep_alive() && conn->is_open()) {
+    if (!cancelled && finished && parser && parser->get().keep_alive() && conn->is_open()) {
       conn->reused = true;
       conn->expires_at(clock::time_point::max());
       client->idle = std::move(conn);
@@ -70,6 +75,7 @@ struct stream_state {
 
   /// Reads body bytes from the wire (not from `pending`); 0 at the end.
   result<std::size_t> read_wire(std::span<char> buffer, clock::time_point deadline, std::chrono::milliseconds limit) {
+    if (cancelled) return fail(asio::error::operation_aborted, "the stream was cancelled");
     if (finished || buffer.empty()) return std::size_t(0);
     while (!parser->is_done()) {
       auto& body = parser->get().body();
@@ -82,6 +88,7 @@ struct stream_state {
       if (ec == http::error::need_buffer) ec = {};
       std::size_t n = buffer.size() - body.size;
       body.data = nullptr;
+      if (cancelled) return fail(asio::error::operation_aborted, "the stream was cancelled");
       if (ec) {
         if (ec == http::error::body_limit)
           return fail(make_error_code(error::body_too_large),
@@ -168,7 +175,7 @@ inline result<std::unique_ptr<stream_state>> open_impl(std::shared_ptr<client_st
 
   if (ep.kind == transport_kind::tls && !st->ssl_ctx) {
     failure f;
-    st->ssl_ctx = make_ssl_context(opts.tls, f);
+    st->ssl_ctx = opts.tls_context ? opts.tls_context : make_ssl_context(opts.tls, f);
     if (!st->ssl_ctx) return fail(f.ec, f.detail);
   }
 
@@ -415,6 +422,18 @@ inline void response_stream::close() noexcept {
   if (s_) s_->release();
 }
 
+inline void response_stream::cancel() noexcept {
+  if (!s_) return;
+  s_->cancelled = true;
+  std::lock_guard lock(s_->conn_m);
+  // shutdown(2) wakes a read blocked on the socket in the other thread; the socket stays open until close().
+  if (s_->conn)
+    s_->conn->visit([](auto& s) {
+      error_code ec;
+      boost::beast::get_lowest_layer(s).socket().shutdown(boost::asio::socket_base::shutdown_both, ec);
+    });
+}
+
 inline result<std::size_t> response_stream::read_some(std::span<char> buffer) {
   if (!s_->pending.empty()) {
     std::size_t n = std::min(buffer.size(), s_->pending.size());
@@ -466,6 +485,13 @@ inline result<std::string> response_stream::read_all() {
 }
 
 // ---- client -----------------------------------------------------------------
+
+inline result<shared_tls_context> make_tls_context(tls_options const& o) {
+  detail::failure f;
+  auto ctx = detail::make_ssl_context(o, f);
+  if (!ctx) return diagnostic(f.ec, f.detail);
+  return ctx;
+}
 
 inline client::client(endpoint ep, client_options options)
     : state_(std::make_shared<detail::client_state>(std::move(ep), std::move(options))) {}

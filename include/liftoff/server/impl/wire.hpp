@@ -75,6 +75,7 @@ inline constexpr error_name_entry error_names[] = {
     {error::not_found, "not_found"},             {error::already_exists, "already_exists"},
     {error::conflict, "conflict"},               {error::not_holder, "not_holder"},
     {error::invalid_request, "invalid_request"}, {error::storage_failed, "storage_failed"},
+    {error::unauthorized, "unauthorized"}, {error::forbidden, "forbidden"},
 };
 }  // namespace detail
 

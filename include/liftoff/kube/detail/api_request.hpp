@@ -1,0 +1,79 @@
+#ifndef LIFTOFF_KUBE_DETAIL_API_REQUEST_HPP
+#define LIFTOFF_KUBE_DETAIL_API_REQUEST_HPP
+
+// The words of Kubernetes REST calls: percent-encoded path segments and
+// query values, and the `Status` object the API server answers errors with.
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace liftoff::kube::detail {
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (a path segment or a query value).
+inline std::string url_encode(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
+
+/// Builds "?a=1&b=x%3Dy".
+class query_string {
+public:
+  query_string& add(std::string_view key, std::string_view value) {
+    s_ += s_.empty() ? '?' : '&';
+    s_ += key;
+    s_ += '=';
+    s_ += url_encode(value);
+    return *this;
+  }
+  /// Adds the parameter only when `value` is not empty.
+  query_string& add_if(std::string_view key, std::string_view value) {
+    return value.empty() ? *this : add(key, value);
+  }
+  std::string const& str() const noexcept { return s_; }
+
+private:
+  std::string s_;
+};
+
+/// The parts of a `Status` that error messages use.
+struct api_status {
+  bool parsed = false;  ///< the body was a JSON object
+  std::string message;
+  std::string reason;        ///< "NotFound", "AlreadyExists", "Invalid", "Expired", …
+  std::string details_kind;  ///< "namespaces", "jobs", …
+  std::string details_name;
+  std::vector<std::pair<std::string, std::string>> causes;  ///< (field, message)
+};
+
+inline std::string json_string(boost::json::object const& o, std::string_view key) {
+  auto const* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+inline api_status parse_status(std::string_view body) {
+  api_status s;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return s;
+  auto const& o = v.as_object();
+  s.parsed = true;
+  s.message = json_string(o, "message");
+  s.reason = json_string(o, "reason");
+  if (auto const* d = o.if_contains("details"); d && d->is_object()) {
+    s.details_kind = json_string(d->as_object(), "kind");
+    s.details_name = json_string(d->as_object(), "name");
+    if (auto const* causes = d->as_object().if_contains("causes"); causes && causes->is_array())
+      for (auto const& c : causes->as_array())
+        if (c.is_object()) s.causes.emplace_back(json_string(c.as_object(), "field"), json_string(c.as_object(), "message"));
+  }
+  return s;
+}
+
+}  // namespace liftoff::kube::detail
+
+#endif
