@@ -5,6 +5,7 @@
 #include <liftoff/target/kubernetes.hpp>
 
 #include "support/env_guard.hpp"
+#include "kube_cluster.hpp"
 #include "support/kube_test_server.hpp"
 #include "support/test_support.hpp"
 
@@ -21,50 +22,9 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using test::kube_test_server;
 
-#define DIGEST "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
 namespace {
 
-#define SKIP_WITHOUT_SPECS()                                   \
-  if (!kube_test_server::available()) {                        \
-    WARN("skipped: " << kube_test_server::why_not());          \
-    return;                                                    \
-  }
-
-struct cluster {
-  explicit cluster(kube_test_server::options o = {}) : server(std::move(o)) {
-    server.write_kubeconfig(kubeconfig);
-    target.connection.files = {kubeconfig};
-    target.agent = "agent-7";
-    target.image_pull_grace = 1s;
-    target.client.request_timeout = 10s;
-  }
-  test::temp_dir dir{"liftoff-kube"};
-  std::filesystem::path kubeconfig = dir / "config";
-  kube_test_server server;
-  kubernetes_target target;
-};
-
-artifact image(std::string ref = "127.0.0.1:5000/train@sha256:" DIGEST "") {
-  return artifact{artifact_kind::registry_image, {}, std::move(ref), "sha256:feed", nullptr};
-}
-
-launch_spec spec(json::value kube_args = nullptr) {
-  launch_spec s;
-  s.source = image_ref{"127.0.0.1:5000/train@sha256:" DIGEST ""};
-  s.entry_point = {"python", "train.py"};
-  s.resource = "kubernetes";
-  s.run_id = make_run_id();
-  s.job_name = "train";
-  if (!kube_args.is_null()) s.resource_args["kubernetes"] = std::move(kube_args);
-  return s;
-}
-
-bool has_line(std::vector<log_line> const& lines, std::string const& text) {
-  for (auto const& l : lines)
-    if (l.text.find(text) != std::string::npos) return true;
-  return false;
-}
+using namespace test::kube_cluster;
 
 int count_requests(kube_test_server const& s, std::string const& method, std::string const& path_part) {
   int n = 0;

@@ -7,6 +7,7 @@
 
 #include <liftoff/agent/kubernetes.hpp>
 
+#include "kube_cluster.hpp"
 #include "support/kube_test_server.hpp"
 #include "support/test_support.hpp"
 
@@ -22,56 +23,9 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using test::kube_test_server;
 
-#define DIGEST "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
 namespace {
 
-#define SKIP_WITHOUT_SPECS()                                   \
-  if (!kube_test_server::available()) {                        \
-    WARN("skipped: " << kube_test_server::why_not());          \
-    return;                                                    \
-  }
-
-struct cluster {
-  cluster() {
-    server.write_kubeconfig(kubeconfig);
-    target = fresh_target();
-  }
-  /// A target as a restarted agent makes it: the same settings, nothing shared with the first.
-  kubernetes_target fresh_target() const {
-    kubernetes_target t;
-    t.connection.files = {kubeconfig};
-    t.agent = "agent-7";
-    t.image_pull_grace = 1s;
-    t.client.request_timeout = 10s;
-    return t;
-  }
-  test::temp_dir dir{"liftoff-kube-attach"};
-  std::filesystem::path kubeconfig = dir / "config";
-  kube_test_server server;
-  kubernetes_target target;
-};
-
-artifact image() {
-  return artifact{artifact_kind::registry_image, {}, "127.0.0.1:5000/train@sha256:" DIGEST, "sha256:feed", nullptr};
-}
-
-launch_spec spec(json::value kube_args = nullptr) {
-  launch_spec s;
-  s.source = image_ref{"127.0.0.1:5000/train@sha256:" DIGEST};
-  s.entry_point = {"python", "train.py"};
-  s.resource = "kubernetes";
-  s.run_id = make_run_id();
-  s.job_name = "train";
-  if (!kube_args.is_null()) s.resource_args["kubernetes"] = std::move(kube_args);
-  return s;
-}
-
-bool has_line(std::vector<log_line> const& lines, std::string const& text) {
-  for (auto const& l : lines)
-    if (l.text.find(text) != std::string::npos) return true;
-  return false;
-}
+using namespace test::kube_cluster;
 
 /// Collects what a run reports through its launch options.
 struct reports {
