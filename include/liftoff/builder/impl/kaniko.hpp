@@ -153,7 +153,7 @@ inline result<artifact> kaniko_builder::build(artifact const& in, launch_spec co
     if (options.dry_run()) {
       if (auto cfg = kube::load_config(lo)) context_namespace = cfg->namespace_name;
     } else {
-      auto connected = kube::api::connect(lo, client);
+      auto connected = detail::cached_api(lo, client);
       if (!connected) return fail(connected.error());
       a = std::move(*connected);
       context_namespace = a->config().namespace_name;

@@ -221,19 +221,7 @@ inline result<kube::api> cached_api(kube::load_options const& lo, net::client_op
   std::string key = lo.context + "\n" + lo.service_account_dir.string() + "\n" +
                     (lo.allow_in_cluster ? "1" : "0") + "\n" + std::to_string(base.request_timeout.count()) + "\n" +
                     std::to_string(base.connect_timeout.count());
-  std::vector<std::filesystem::path> files = lo.files;
-  if (files.empty()) {
-    if (char const* env = std::getenv("KUBECONFIG"); env && *env) {
-      std::string_view rest = env;
-      while (!rest.empty()) {
-        auto colon = rest.find(':');
-        files.emplace_back(std::string(rest.substr(0, colon)));
-        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
-      }
-    } else if (char const* home = std::getenv("HOME")) {
-      files.emplace_back(std::filesystem::path(home) / ".kube" / "config");
-    }
-  }
+  std::vector<std::filesystem::path> files = lo.files.empty() ? kube::detail::find_kubeconfigs().existing : lo.files;
   for (auto const& f : files) {
     std::error_code ec;
     auto t = std::filesystem::last_write_time(f, ec);
