@@ -60,7 +60,7 @@ public:
 
 private:
   void set_terminal(run_status s);
-  void decide_from_pods(bool job_failed, std::string const& fallback);
+  void decide_from_pods(std::string const& fallback);
 
   struct container_seen {
     std::string waiting_reason;

@@ -57,7 +57,7 @@ inline void run_tracker::set_terminal(run_status s) {
   status_ = std::move(s);
 }
 
-inline void run_tracker::decide_from_pods(bool, std::string const& fallback) {
+inline void run_tracker::decide_from_pods(std::string const& fallback) {
   // Pod and workload events come on separate streams: a failure is re-explained whenever a pod changes.
   if (status_.terminal() && !workload_failed_) return;
   workload_failed_ = true;
@@ -107,10 +107,8 @@ inline void run_tracker::on_workload(boost::json::object const& object, bool del
       return set_terminal(run_status(run_state::finished, code));
     }
     if (auto const* c = detail::true_condition(*st, "Failed"))
-      return decide_from_pods(true, "the Job failed: " + detail::condition_text(*c));
-    if (auto const* active = st->if_contains("active"); active && active->is_int64() && active->get_int64() > 0) {
-      // Running is decided by the pods; a Job with an active pod may still be pulling.
-    }
+      return decide_from_pods("the Job failed: " + detail::condition_text(*c));
+    // Running is decided by the pods: a Job with an active pod may still be pulling its image.
     return tick(now);
   }
   // A custom resource: the newest true condition, else the phase.
@@ -131,7 +129,7 @@ inline void run_tracker::on_workload(boost::json::object const& object, bool del
   if (decided == "Succeeded" || decided == "Complete" || decided == "Completed")
     return set_terminal(run_status(run_state::finished, 0));
   if (decided == "Failed" || decided == "Aborted")
-    return decide_from_pods(true, "the " + kind + " failed" + (text.empty() ? std::string() : ": " + text));
+    return decide_from_pods("the " + kind + " failed" + (text.empty() ? std::string() : ": " + text));
   if (decided == "Running" && !status_.terminal()) status_ = run_status(run_state::running);
   tick(now);
 }
@@ -210,7 +208,7 @@ inline void run_tracker::on_pod(boost::json::object const& pod, bool deleted, cl
   }
   if (any_running && !status_.terminal()) status_ = run_status(run_state::running);
   // A failure decided earlier is re-explained by what the pods say now.
-  if (workload_failed_) decide_from_pods(true, fallback_);
+  if (workload_failed_) decide_from_pods(fallback_);
   tick(now);
 }
 

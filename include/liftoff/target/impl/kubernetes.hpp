@@ -103,7 +103,6 @@ struct kube_run_state : run_record, kube::watch_subscriber, std::enable_shared_f
   }
 
   void start_log_reader(kube::log_target const& t) {
-    auto stream_holder = std::make_shared<std::shared_ptr<net::response_stream>>();
     log_threads.emplace_back([self = shared_from_this(), t] {
       auto s = self->api->pod_logs(self->ns, t.pod, t.container, true);
       if (!s) {
