@@ -6,6 +6,12 @@
 #include <CLI/App.hpp>
 
 #include <functional>
+#include <optional>
+#include <string>
+
+namespace liftoff::agent {
+struct reattach_request;
+}
 
 namespace liftoff::cli {
 
@@ -36,6 +42,14 @@ struct registry_settings {
 };
 
 launcher_registry make_registry(registry_settings const& settings = {});
+
+/// Adds the `sagemaker` launchers (sagemaker.cpp, the one file that compiles the SageMaker headers).
+void add_sagemaker_launchers(launcher_registry& registry);
+
+/** Follows a `sagemaker` run again after an agent restart (`agent::sagemaker_reattach`;
+    the region and profile come from the run's resource_args, else the environment);
+    defined in sagemaker.cpp. */
+result<std::optional<any_run>> reattach_sagemaker(agent::reattach_request const& request);
 
 /// Exit codes shared by the commands.
 enum exit_code : int {

@@ -41,6 +41,8 @@ struct launch_flags {
   std::string name;
   std::string job_name;
   std::string kube_context;
+  std::string aws_region;
+  std::string aws_profile;
   std::string builder = "docker";
   bool dry_run = false;
   double grace_seconds = 10;
@@ -55,7 +57,8 @@ struct launch_flags {
 /// Whether any flag that shapes the launch spec was given (with `--job`, they override the stored job).
 bool spec_flags_given(launch_flags const& f) {
   for (auto const* v : {&f.uri, &f.entry_point, &f.git_version, &f.build_context, &f.dockerfile, &f.docker_image,
-                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name, &f.kube_context})
+                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name, &f.kube_context,
+                        &f.aws_region, &f.aws_profile})
     if (!v->empty()) return true;
   return false;
 }
@@ -133,6 +136,14 @@ result<launch_spec> spec_from_flags(launch_flags const& f) {
     auto& kube = merged.as_object()["kubernetes"];
     if (!kube.is_object()) kube = boost::json::object{};
     kube.as_object()["context"] = f.kube_context;
+  }
+  for (auto [key, value] : {std::pair{"region", &f.aws_region}, std::pair{"profile", &f.aws_profile}}) {
+    if (value->empty()) continue;
+    auto& merged = doc["resource_args"];
+    if (!merged.is_object()) merged = boost::json::object{};
+    auto& sagemaker = merged.as_object()["sagemaker"];
+    if (!sagemaker.is_object()) sagemaker = boost::json::object{};
+    sagemaker.as_object()[key] = *value;
   }
   return parse_launch_spec(doc);
 }
@@ -290,6 +301,7 @@ launcher_registry make_registry(registry_settings const& settings) {
     reg.add("kubernetes", kubernetes_code_launcher{{}, {}, {}, kube});
     reg.add("kubernetes", kubernetes_git_launcher{{}, {}, {}, kube});
   }
+  add_sagemaker_launchers(reg);
   reg.set_default_resource(source_kind::code, "local-container");
   reg.set_default_resource(source_kind::git, "local-container");
   return reg;
@@ -307,7 +319,7 @@ void add_launch_command(CLI::App& app, command_action& action) {
   cmd->add_option("--base-image,-B", flags->base_image, "Base image of a generated Dockerfile");
   cmd->add_option("--config,-c", flags->config, "Launch config: a JSON or YAML file, or inline JSON");
   cmd->add_option("--resource,-r", flags->resource,
-                  "Where to run: local-process (default for code), local-container (default for images)");
+                  "Where to run: local-process, local-container (the default), kubernetes or sagemaker");
   cmd->add_option("--resource-args,-R", flags->resource_args,
                   "Resource arguments keyed by resource name: a JSON or YAML file, or inline JSON");
   cmd->add_option("--project,-p", flags->project, "Project the run belongs to");
@@ -317,6 +329,12 @@ void add_launch_command(CLI::App& app, command_action& action) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--kube-context", flags->kube_context,
                   "The kubeconfig context to run in (--resource kubernetes; default: the current context)");
+  cmd->add_option("--aws-region", flags->aws_region,
+                  "The AWS region of a --resource sagemaker run and its ECR repository (default: "
+                  "resource_args.sagemaker.region, AWS_REGION, the profile's region)");
+  cmd->add_option("--aws-profile", flags->aws_profile,
+                  "The AWS profile of ~/.aws/config and ~/.aws/credentials for --resource sagemaker (default: "
+                  "AWS_PROFILE, else default)");
   cmd->add_option("--builder", flags->builder,
                   "How --resource kubernetes builds code: docker (this machine's engine, then pushed) or kaniko (in "
                   "the cluster)")

@@ -90,7 +90,11 @@ int run_agent(agent_flags const& flags) {
     kube.agent = o.name;
     kube.secure_mode = !flags.no_secure_mode;
     o.reattach = [kube = agent::kubernetes_reattach(kube), container = agent::container_reattach()](
-                     agent::reattach_request const& r) { return r.resource == "kubernetes" ? kube(r) : container(r); };
+                     agent::reattach_request const& r) -> result<std::optional<any_run>> {
+      if (r.resource == "kubernetes") return kube(r);
+      if (r.resource == "sagemaker") return reattach_sagemaker(r);
+      return container(r);
+    };
   }
   o.on_stop_request = flags.drain ? agent::stop_mode::drain : agent::stop_mode::cancel;
   o.on_event = [&term](std::string_view line) { term.note(std::string(line)); };

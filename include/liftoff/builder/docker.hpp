@@ -10,6 +10,7 @@
 #include <liftoff/docker/engine.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace liftoff {
@@ -79,6 +80,11 @@ struct docker_builder {
       missing or unreadable Dockerfile, a `.dockerignore` pattern or symlink
       reaching outside the context. */
   result<docker_build_plan> plan(artifact const& in, launch_spec const& spec) const;
+
+  /** The artifact `build` would return, from `plan` (nothing is contacted),
+      so a transport can tell whether its destination has it already.
+      nullopt when the plan fails (`build` then reports why). */
+  result<std::optional<artifact>> planned(artifact const& in, launch_spec const& spec) const;
 
   /** Builds (or finds) the image for `in.directory`.
       @return `{local_image, image reference, content digest}`, or a diagnostic

@@ -7,6 +7,7 @@
 #include <liftoff/core/concepts.hpp>
 #include <liftoff/core/macros.hpp>
 
+#include <optional>
 #include <utility>
 
 namespace liftoff {
@@ -24,6 +25,20 @@ result<void> validate_with(P const& p, launch_spec const& spec) {
   if constexpr (has_validate<P>) return p.validate(spec);
   else return {};
 }
+
+/** A builder that can say, without building, what it would make: the
+    artifact's image name and content digest (`docker_builder`). */
+template <class B>
+concept plans_output = requires(B const& b, artifact const& in, launch_spec const& s) {
+  { b.planned(in, s) } -> std::same_as<result<std::optional<artifact>>>;
+};
+
+/** A transport that can say whether its destination has a planned artifact
+    already (`ecr_push`), and what the target then gets. */
+template <class T>
+concept finds_delivered = requires(T const& t, artifact const& a, launch_spec const& s, launch_options const& o) {
+  { t.find(a, s, o) } -> std::same_as<result<std::optional<artifact>>>;
+};
 
 /// Marks a stage's failure with the stage, unless the policy already did.
 inline diagnostic at_stage(diagnostic d, failure_stage s) {
@@ -111,7 +126,12 @@ public:
   /** Runs the pipeline and returns the started run. On failure, the
       diagnostic's `stage` says which stage failed. In a dry run
       (`options.on_dry_run` set), each stage emits what it would do and the
-      returned run is already finished. */
+      returned run is already finished.
+
+      When the Builder can plan its output (`detail::plans_output`) and the
+      Transport can find it at its destination (`detail::finds_delivered`),
+      an artifact the destination has already is neither built nor
+      delivered again (a failed lookup just builds). */
   result<run_type> try_launch(launch_spec spec, launch_options const& options);
 
   /// As `try_launch`, throwing `liftoff::exception` on failure.

@@ -71,6 +71,11 @@ struct registry_push {
   std::optional<docker::registry_auth> auth;
   /// The Docker config file to look credentials up in; empty: `docker::docker_config_file()`.
   std::filesystem::path docker_config;
+  /** Whether the image's name is appended to the repository
+      (`<repository>/<name>:<tag>`, the default); false pushes
+      `<repository>:<tag>`, for registries such as ECR where a repository
+      holds one image name. */
+  bool append_image_name = true;
 
   static constexpr bool accepts(artifact_kind k) noexcept {
     return k == artifact_kind::local_image || k == artifact_kind::registry_image;

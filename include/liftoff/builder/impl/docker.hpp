@@ -116,6 +116,12 @@ inline result<void> docker_builder::validate(launch_spec const& spec) const {
   return {};
 }
 
+inline result<std::optional<artifact>> docker_builder::planned(artifact const& in, launch_spec const& spec) const {
+  auto p = plan(in, spec);
+  if (!p) return std::optional<artifact>();
+  return std::optional<artifact>(artifact{artifact_kind::local_image, {}, p->image, p->content_digest, in.lifetime});
+}
+
 inline result<docker_build_plan> docker_builder::plan(artifact const& in, launch_spec const& spec) const {
   auto fail = [](diagnostic d) { return detail::at_stage(std::move(d), failure_stage::build); };
   if (auto v = validate(spec); !v) return fail(v.error());

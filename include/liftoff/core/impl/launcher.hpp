@@ -40,11 +40,22 @@ auto launcher<Source, Builder, Transport, Target>::try_launch(launch_spec spec, 
   auto fetched = source_.fetch(spec, options);
   if (!fetched) return detail::at_stage(std::move(fetched).error(), failure_stage::source);
 
-  auto built = builder_.build(*fetched, spec, options);
-  if (!built) return detail::at_stage(std::move(built).error(), failure_stage::build);
+  std::optional<artifact> found;
+  if constexpr (detail::plans_output<Builder> && detail::finds_delivered<Transport>) {
+    if (!options.dry_run())
+      if (auto planned = builder_.planned(*fetched, spec); planned && *planned)
+        if (auto at_destination = transport_.find(**planned, spec, options); at_destination && *at_destination)
+          found = std::move(**at_destination);
+  }
 
-  auto delivered = transport_.deliver(*built, spec, options);
-  if (!delivered) return detail::at_stage(std::move(delivered).error(), failure_stage::push);
+  result<artifact> delivered = found ? result<artifact>(std::move(*found)) : [&]() -> result<artifact> {
+    auto built = builder_.build(*fetched, spec, options);
+    if (!built) return detail::at_stage(std::move(built).error(), failure_stage::build);
+    auto out = transport_.deliver(*built, spec, options);
+    if (!out) return detail::at_stage(std::move(out).error(), failure_stage::push);
+    return out;
+  }();
+  if (!delivered) return delivered.error();
 
   detail::prepare_spec(spec, *delivered);
   options.report(run_status{run_state::starting});

@@ -83,7 +83,8 @@ inline result<registry_push_plan> registry_push::plan(artifact const& in, launch
         error::invalid_spec, "registry_push: the built image '" + in.image + "' is not an image name to push" +
                                  (local ? std::string() : ": " + local.error().message)));
   auto slash = local->path.rfind('/');
-  p.name = p.repository + "/" + local->path.substr(slash == std::string::npos ? 0 : slash + 1);
+  p.name = append_image_name ? p.repository + "/" + local->path.substr(slash == std::string::npos ? 0 : slash + 1)
+                             : p.repository;
   p.tag = detail::content_tag_of(in.digest);
   p.content_tag = !p.tag.empty();
   if (!p.content_tag) p.tag = local->tag;
