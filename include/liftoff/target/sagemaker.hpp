@@ -68,7 +68,9 @@ struct sagemaker_target {
   bool validate_model = true;
   std::chrono::milliseconds poll_min{std::chrono::seconds(2)};
   std::chrono::milliseconds poll_max{std::chrono::seconds(30)};
-  /// How often the CloudWatch Logs streams are read while the job runs.
+  /** How often the CloudWatch Logs streams are read while the job runs and
+      writes; while they stay quiet the period doubles up to five times this.
+      The streams are listed until one appears, then once a minute. */
   std::chrono::milliseconds log_poll{std::chrono::seconds(2)};
   /// Environment variable names left out of the training job's Environment.
   std::vector<std::string> secret_names = {"LIFTOFF_API_TOKEN"};

@@ -257,7 +257,8 @@ TEST_CASE("docker_target cancel stops, then kills, and leaves no container", "[d
 TEST_CASE("docker_target reports a container killed for memory", "[docker][docker_target][integration]") {
   auto e = engine_or_skip();
   if (!e) return;
-  auto spec = job("echo start; dd if=/dev/zero of=/dev/null bs=64M count=1; echo survived");
+  // dd is the container's main process, so the OOM kill ends the container (exit 137).
+  auto spec = job("echo start; exec dd if=/dev/zero of=/dev/null bs=64M count=1");
   spec.resource_args["local-container"] = json::object{{"memory", "8m"}};
   cleanup c{*e, spec.run_id};
   sink s;

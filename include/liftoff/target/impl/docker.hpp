@@ -105,14 +105,24 @@ inline void watch_container(std::shared_ptr<docker_run_state> state, docker::eng
     state->cv.wait_for(lock, docker_run_state::drain_limit, [&] { return state->logs_done; });
   }
   bool oom = false;
-  if (auto info = engine.inspect_container(state->container_id))
-    if (auto const* st = info->if_contains("State"); st && st->is_object()) {
-      if (auto const* o = st->as_object().if_contains("OOMKilled"); o && o->is_bool()) oom = o->as_bool();
-      if (!code)
-        if (auto const* running = st->as_object().if_contains("Running"); running && running->is_bool() && !running->as_bool())
-          if (auto const* c = st->as_object().if_contains("ExitCode"); c && c->is_int64())
-            code = static_cast<int>(c->as_int64());
-    }
+  auto inspect = [&] {
+    if (auto info = engine.inspect_container(state->container_id))
+      if (auto const* st = info->if_contains("State"); st && st->is_object()) {
+        if (auto const* o = st->as_object().if_contains("OOMKilled"); o && o->is_bool()) oom = o->as_bool();
+        if (!code)
+          if (auto const* running = st->as_object().if_contains("Running"); running && running->is_bool() && !running->as_bool())
+            if (auto const* c = st->as_object().if_contains("ExitCode"); c && c->is_int64())
+              code = static_cast<int>(c->as_int64());
+      }
+  };
+  inspect();
+  // The engine learns of an OOM kill from an asynchronous cgroup event, which
+  // can arrive after the exit: a memory-limited container killed by SIGKILL
+  // is asked about once more before its run is called anything but OOM.
+  if (!oom && !cancelled && code && *code == 137 && state->memory_limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    inspect();
+  }
 
   run_status s;
   if (code) s.exit_code = *code;

@@ -46,6 +46,10 @@ struct sagemaker_run_state : run_record, std::enable_shared_from_this<sagemaker_
   std::size_t skip_lines = 0;  ///< output lines still to keep without passing to on_log (an attached run)
   std::map<std::string, std::string> stream_tokens;  ///< log stream → the token to read on from
   std::string last_log_error;
+  // The watcher's own: the job's log streams, when to list them again, lines read so far.
+  std::vector<std::string> known_streams;
+  std::chrono::steady_clock::time_point next_listing{};
+  std::size_t lines_seen = 0;
   std::thread watcher;
 
   ~sagemaker_run_state() {
@@ -86,18 +90,39 @@ struct sagemaker_run_state : run_record, std::enable_shared_from_this<sagemaker_
       }
   }
 
-  /** Reads every log stream of the job from where it was left: DescribeLogStreams
-      with the job's prefix, then GetLogEvents per stream until its forward
-      token repeats. */
-  void read_logs() {
-    if (!cw) return;
+  /** Reads the job's log streams from where it left each: lists the streams
+      (DescribeLogStreams with the job's prefix) while none is known, then
+      once a minute (an instance joining late) and at the end, and reads each
+      with GetLogEvents until its forward token repeats.
+      @return whether any new line arrived. */
+  bool read_logs(bool final_pass = false) {
+    if (!cw) return false;
+    auto const now = std::chrono::steady_clock::now();
+    if (final_pass || known_streams.empty() || now >= next_listing) {
+      auto listed = list_streams();
+      if (!listed) {
+        log_error(listed.error());
+        return false;
+      }
+      known_streams = std::move(*listed);
+      next_listing = now + std::chrono::minutes(1);
+    }
+    std::size_t const before = lines_seen;
+    for (auto const& stream : known_streams)
+      if (!read_stream(stream)) return lines_seen != before;
+    std::lock_guard lock(wm);
+    last_log_error.clear();
+    return lines_seen != before;
+  }
+
+  result<std::vector<std::string>> list_streams() {
     std::vector<std::string> streams;
     std::string next;
     for (int page = 0; page < 100; ++page) {
       boost::json::object in{{"logGroupName", sagemaker::log_group}, {"logStreamNamePrefix", name + "/"}};
       if (!next.empty()) in["nextToken"] = next;
       auto listed = cw->call("DescribeLogStreams", in);
-      if (!listed) return log_error(listed.error());
+      if (!listed) return listed.error();
       next.clear();
       if (auto const* o = listed->if_object()) {
         if (auto const* ls = o->if_contains("logStreams"); ls && ls->is_array())
@@ -110,41 +135,47 @@ struct sagemaker_run_state : run_record, std::enable_shared_from_this<sagemaker_
       if (next.empty()) break;
     }
     std::sort(streams.begin(), streams.end());
-    for (auto const& stream : streams) {
-      std::string token;
-      {
-        std::lock_guard lock(wm);
-        token = stream_tokens[stream];
-      }
-      for (int page = 0; page < 10000; ++page) {
-        boost::json::object in{{"logGroupName", sagemaker::log_group}, {"logStreamName", stream},
-                               {"startFromHead", true}};
-        if (!token.empty()) in["nextToken"] = token;
-        auto got = cw->call("GetLogEvents", in);
-        if (!got) return log_error(got.error());
-        auto const* o = got->if_object();
-        if (!o) break;
-        if (auto const* events = o->if_contains("events"); events && events->is_array())
-          for (auto const& e : events->get_array()) {
-            if (!e.is_object()) continue;
-            auto const* msg = e.get_object().if_contains("message");
-            if (!msg || !msg->is_string()) continue;
-            std::string text(msg->get_string());
-            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-            output_line(std::move(text));
-          }
-        std::string forward;
-        if (auto const* f = o->if_contains("nextForwardToken"); f && f->is_string()) forward = f->get_string();
-        // The end of what the stream has now: the token comes back unchanged.
-        bool const at_end = forward.empty() || forward == token;
-        if (!forward.empty()) token = forward;
-        if (at_end) break;
-      }
+    return streams;
+  }
+
+  /// Reads one stream on from its token; false after an error (logged).
+  bool read_stream(std::string const& stream) {
+    std::string token;
+    {
       std::lock_guard lock(wm);
-      stream_tokens[stream] = token;
+      token = stream_tokens[stream];
+    }
+    for (int page = 0; page < 10000; ++page) {
+      boost::json::object in{{"logGroupName", sagemaker::log_group}, {"logStreamName", stream},
+                             {"startFromHead", true}};
+      if (!token.empty()) in["nextToken"] = token;
+      auto got = cw->call("GetLogEvents", in);
+      if (!got) {
+        log_error(got.error());
+        return false;
+      }
+      auto const* o = got->if_object();
+      if (!o) break;
+      if (auto const* events = o->if_contains("events"); events && events->is_array())
+        for (auto const& e : events->get_array()) {
+          if (!e.is_object()) continue;
+          auto const* msg = e.get_object().if_contains("message");
+          if (!msg || !msg->is_string()) continue;
+          std::string text(msg->get_string());
+          while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+          output_line(std::move(text));
+          ++lines_seen;
+        }
+      std::string forward;
+      if (auto const* f = o->if_contains("nextForwardToken"); f && f->is_string()) forward = f->get_string();
+      // The end of what the stream has now: the token comes back unchanged.
+      bool const at_end = forward.empty() || forward == token;
+      if (!forward.empty()) token = forward;
+      if (at_end) break;
     }
     std::lock_guard lock(wm);
-    last_log_error.clear();
+    stream_tokens[stream] = token;
+    return true;
   }
 
   void log_error(diagnostic const& d) {
@@ -180,6 +211,7 @@ struct sagemaker_run_state : run_record, std::enable_shared_from_this<sagemaker_
     auto interval = poll_min;
     auto next_describe = clock::now();
     auto next_logs = clock::now();
+    auto log_interval = log_poll;
     std::string last_status, last_secondary, last_message, last_transition;
     std::size_t transitions_seen = 0;
     int failures = 0;
@@ -256,8 +288,9 @@ struct sagemaker_run_state : run_record, std::enable_shared_from_this<sagemaker_
       }
       if (final_status) break;
       if (clock::now() >= next_logs) {
-        read_logs();
-        next_logs = clock::now() + log_poll;
+        // Quiet logs are read less often, down to one read in five log_poll periods.
+        log_interval = read_logs() ? log_poll : std::min(log_interval * 2, log_poll * 5);
+        next_logs = clock::now() + log_interval;
       }
       std::unique_lock lock(wm);
       wcv.wait_until(lock, std::min(next_describe, next_logs), [&] { return wake || ended; });
@@ -267,7 +300,7 @@ struct sagemaker_run_state : run_record, std::enable_shared_from_this<sagemaker_
         interval = poll_min;
       }
     }
-    read_logs();  // to the end: the job has ended
+    read_logs(true);  // to the end: the job has ended
     finish(*final_status);
   }
 
