@@ -27,7 +27,7 @@
 // CPU of the client side (liftoff's process for its builds; the docker CLI,
 // a waited-for child, for docker's).
 
-#include <liftoff/builder/docker.hpp>
+#include <liftoff/docker/builder.hpp>
 #include <liftoff/source/local_dir.hpp>
 
 #include "generated_tree.hpp"

@@ -22,7 +22,7 @@
 
 #include <liftoff/kube/status.hpp>
 #include <liftoff/kube/watch_hub.hpp>
-#include <liftoff/target/kubernetes.hpp>
+#include <liftoff/kube/target.hpp>
 
 #include "support/kube_test_server.hpp"
 #include "support/net_test_server.hpp"

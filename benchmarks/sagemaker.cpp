@@ -19,7 +19,7 @@
 
 #include <liftoff/aws/sigv4.hpp>
 #include <liftoff/detail/sha256.hpp>
-#include <liftoff/target/sagemaker.hpp>
+#include <liftoff/sagemaker/target.hpp>
 
 #include "support/aws_test_server.hpp"
 #include "support/test_support.hpp"

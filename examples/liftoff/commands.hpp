@@ -1,17 +1,14 @@
 #ifndef LIFTOFF_EXAMPLES_COMMANDS_HPP
 #define LIFTOFF_EXAMPLES_COMMANDS_HPP
 
-#include <liftoff/core/registry.hpp>
+#include <liftoff/core/backend.hpp>
 
 #include <CLI/App.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
-
-namespace liftoff::agent {
-struct reattach_request;
-}
 
 namespace liftoff::cli {
 
@@ -33,23 +30,21 @@ void add_run_commands(CLI::App& app, command_action& action);
 /// `liftoff launch-agent` (launch_agent.cpp).
 void add_launch_agent_command(CLI::App& app, command_action& action);
 
-/// The launchers this program is built with, by resource name (launch.cpp); the agent uses the same.
-/// How the launchers of `make_registry` are set up.
-struct registry_settings {
-  std::string agent;         ///< the agent's name, labelled on Kubernetes objects; empty for `launch`
-  bool secure_mode = false;  ///< Kubernetes secure mode (on for agents serving queues)
-  std::string builder = "docker";  ///< how `kubernetes` builds code: "docker" (the local engine) or "kaniko" (in the cluster)
-};
+/// `liftoff resources`: the backends, their resource_args and options (backend_options.cpp).
+void add_resources_command(CLI::App& app, command_action& action);
 
-launcher_registry make_registry(registry_settings const& settings = {});
+/// The backends' options a command offers, by flag (`backend::options`; backend_options.cpp).
+using backend_values = std::map<std::string, std::string, std::less<>>;
 
-/// Adds the `sagemaker` launchers (sagemaker.cpp, the one file that compiles the SageMaker headers).
-void add_sagemaker_launchers(launcher_registry& registry);
+/** Adds every backend's options for `liftoff launch` (or, with `for_agent`,
+    `liftoff launch-agent`) to `cmd`, their values going to `values`. */
+void add_backend_options(CLI::App& cmd, backend_values& values, bool for_agent);
 
-/** Follows a `sagemaker` run again after an agent restart (`agent::sagemaker_reattach`;
-    the region and profile come from the run's resource_args, else the environment);
-    defined in sagemaker.cpp. */
-result<std::optional<any_run>> reattach_sagemaker(agent::reattach_request const& request);
+/// The settings the options in `values` give the backends; `for_agent` turns on secure mode.
+backend_settings backend_settings_from(backend_values const& values, bool for_agent, std::string agent_name = {});
+
+/// "local-process, local-container (the default), kubernetes or sagemaker", from the backends.
+std::string resource_choices();
 
 /// Exit codes shared by the commands.
 enum exit_code : int {

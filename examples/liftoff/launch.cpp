@@ -7,10 +7,7 @@
 
 #include <liftoff/server/config_template.hpp>
 
-#include <liftoff/core/registry.hpp>
-#include <liftoff/docker_launchers.hpp>
-#include <liftoff/kubernetes_launchers.hpp>
-#include <liftoff/local.hpp>
+#include <liftoff/backends.hpp>
 
 #include <boost/json/serialize.hpp>
 
@@ -40,10 +37,8 @@ struct launch_flags {
   std::string project;
   std::string name;
   std::string job_name;
-  std::string kube_context;
-  std::string aws_region;
-  std::string aws_profile;
-  std::string builder = "docker";
+  /// The backends' own options (`backend::options`), by flag; a setting starts at its default.
+  std::map<std::string, std::string, std::less<>> backend_values;
   bool dry_run = false;
   double grace_seconds = 10;
   // Pushing to a queue instead of running here.
@@ -57,9 +52,13 @@ struct launch_flags {
 /// Whether any flag that shapes the launch spec was given (with `--job`, they override the stored job).
 bool spec_flags_given(launch_flags const& f) {
   for (auto const* v : {&f.uri, &f.entry_point, &f.git_version, &f.build_context, &f.dockerfile, &f.docker_image,
-                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name, &f.kube_context,
-                        &f.aws_region, &f.aws_profile})
+                        &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name})
     if (!v->empty()) return true;
+  for (auto const* b : backends())
+    for (auto const& o : b->options)
+      if (auto it = f.backend_values.find(o.flag); !o.resource_arg.empty() && it != f.backend_values.end() &&
+                                                    !it->second.empty())
+        return true;
   return false;
 }
 
@@ -130,21 +129,17 @@ result<launch_spec> spec_from_flags(launch_flags const& f) {
     if (!merged.is_object()) merged = boost::json::object{};
     for (auto const& kv : *obj) merged.as_object()[kv.key()] = kv.value();
   }
-  if (!f.kube_context.empty()) {
-    auto& merged = doc["resource_args"];
-    if (!merged.is_object()) merged = boost::json::object{};
-    auto& kube = merged.as_object()["kubernetes"];
-    if (!kube.is_object()) kube = boost::json::object{};
-    kube.as_object()["context"] = f.kube_context;
-  }
-  for (auto [key, value] : {std::pair{"region", &f.aws_region}, std::pair{"profile", &f.aws_profile}}) {
-    if (value->empty()) continue;
-    auto& merged = doc["resource_args"];
-    if (!merged.is_object()) merged = boost::json::object{};
-    auto& sagemaker = merged.as_object()["sagemaker"];
-    if (!sagemaker.is_object()) sagemaker = boost::json::object{};
-    sagemaker.as_object()[key] = *value;
-  }
+  // The backends' options that set a resource argument: --kube-context, --aws-region, ….
+  for (auto const* b : backends())
+    for (auto const& o : b->options) {
+      auto it = f.backend_values.find(o.flag);
+      if (o.resource_arg.empty() || it == f.backend_values.end() || it->second.empty()) continue;
+      auto& merged = doc["resource_args"];
+      if (!merged.is_object()) merged = boost::json::object{};
+      auto& own = merged.as_object()[b->resource];
+      if (!own.is_object()) own = boost::json::object{};
+      own.as_object()[o.resource_arg] = it->second;
+    }
   return parse_launch_spec(doc);
 }
 
@@ -237,9 +232,7 @@ int run_launch(launch_flags const& flags) {
   auto spec = spec_from_flags(flags);
   if (!spec) return term.fail(spec.error(), exit_usage);
   ensure_run_id(*spec);
-  registry_settings settings;
-  settings.builder = flags.builder;
-  auto registry = make_registry(settings);
+  auto registry = make_registry(backend_settings_from(flags.backend_values, false));
   if (spec->resource.empty()) spec->resource = registry.resource_for(*spec);
 
   auto launcher = registry.find(*spec);
@@ -279,34 +272,6 @@ int run_launch(launch_flags const& flags) {
 
 }  // namespace
 
-/// The launchers this program is built with. As in W&B Launch, a job runs in
-/// a container unless it asks for `--resource local-process`.
-launcher_registry make_registry(registry_settings const& settings) {
-  launcher_registry reg;
-  reg.add("local-process", local_code_launcher{});
-  reg.add("local-process", local_git_launcher{});
-  reg.add("local-container", docker_image_launcher{});
-  reg.add("local-container", docker_code_launcher{});
-  reg.add("local-container", docker_git_launcher{});
-  kubernetes_target kube;
-  kube.agent = settings.agent;
-  kube.secure_mode = settings.secure_mode;
-  reg.add("kubernetes", kubernetes_image_launcher{{}, {}, {}, kube});
-  if (settings.builder == "kaniko") {
-    kaniko_builder kaniko;
-    kaniko.agent = settings.agent;
-    reg.add("kubernetes", kubernetes_kaniko_code_launcher{{}, kaniko, {}, kube});
-    reg.add("kubernetes", kubernetes_kaniko_git_launcher{{}, kaniko, {}, kube});
-  } else {
-    reg.add("kubernetes", kubernetes_code_launcher{{}, {}, {}, kube});
-    reg.add("kubernetes", kubernetes_git_launcher{{}, {}, {}, kube});
-  }
-  add_sagemaker_launchers(reg);
-  reg.set_default_resource(source_kind::code, "local-container");
-  reg.set_default_resource(source_kind::git, "local-container");
-  return reg;
-}
-
 void add_launch_command(CLI::App& app, command_action& action) {
   auto flags = std::make_shared<launch_flags>();
   auto* cmd = app.add_subcommand("launch", "Launch a job now and wait for it, exiting with its status; or push it to a queue (--queue)");
@@ -318,8 +283,7 @@ void add_launch_command(CLI::App& app, command_action& action) {
   cmd->add_option("--docker-image,-d", flags->docker_image, "Run this container image");
   cmd->add_option("--base-image,-B", flags->base_image, "Base image of a generated Dockerfile");
   cmd->add_option("--config,-c", flags->config, "Launch config: a JSON or YAML file, or inline JSON");
-  cmd->add_option("--resource,-r", flags->resource,
-                  "Where to run: local-process, local-container (the default), kubernetes or sagemaker");
+  cmd->add_option("--resource,-r", flags->resource, "Where to run: " + resource_choices());
   cmd->add_option("--resource-args,-R", flags->resource_args,
                   "Resource arguments keyed by resource name: a JSON or YAML file, or inline JSON");
   cmd->add_option("--project,-p", flags->project, "Project the run belongs to");
@@ -327,18 +291,7 @@ void add_launch_command(CLI::App& app, command_action& action) {
   cmd->add_option("--job-name,-J", flags->job_name, "Name of the job");
   cmd->add_option("--grace-period", flags->grace_seconds, "Seconds a cancelled run has to stop before it is killed")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--kube-context", flags->kube_context,
-                  "The kubeconfig context to run in (--resource kubernetes; default: the current context)");
-  cmd->add_option("--aws-region", flags->aws_region,
-                  "The AWS region of a --resource sagemaker run and its ECR repository (default: "
-                  "resource_args.sagemaker.region, AWS_REGION, the profile's region)");
-  cmd->add_option("--aws-profile", flags->aws_profile,
-                  "The AWS profile of ~/.aws/config and ~/.aws/credentials for --resource sagemaker (default: "
-                  "AWS_PROFILE, else default)");
-  cmd->add_option("--builder", flags->builder,
-                  "How --resource kubernetes builds code: docker (this machine's engine, then pushed) or kaniko (in "
-                  "the cluster)")
-      ->check(CLI::IsMember({"docker", "kaniko"}));
+  add_backend_options(*cmd, flags->backend_values, false);
   cmd->add_flag("--dry-run", flags->dry_run, "Print, as JSON lines, what would be done, and do nothing");
   cmd->add_option("--queue,-q", flags->queue, "Push the job to this queue of the queue server instead of running it here");
   cmd->add_option("--job,-j", flags->job, "Push a stored job: NAME, NAME:ALIAS or NAME:vN (with --queue)");

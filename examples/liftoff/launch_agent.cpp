@@ -4,8 +4,7 @@
 #include "terminal.hpp"
 
 #include <liftoff/agent/agent.hpp>
-#include <liftoff/agent/docker.hpp>
-#include <liftoff/agent/kubernetes.hpp>
+#include <liftoff/backends.hpp>
 #include <liftoff/client/client.hpp>
 
 #include <CLI/App.hpp>
@@ -33,7 +32,7 @@ struct agent_flags {
   std::string work_dir;
   std::string state_dir;
   bool no_secure_mode = false;
-  std::string builder = "docker";
+  backend_values backends;  ///< the backends' own options (--builder, …)
 };
 
 std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); }
@@ -83,19 +82,11 @@ int run_agent(agent_flags const& flags) {
   auto creds = agent_credentials(flags.server);
   if (!creds) return term.fail(creds.error(), exit_usage);
   o.server = std::move(*creds);
-  o.registry = make_registry({o.name, !flags.no_secure_mode, flags.builder});
-  {
-    // The same kubernetes_target settings as the registry's launchers, so the runs' labels and rules match.
-    kubernetes_target kube;
-    kube.agent = o.name;
-    kube.secure_mode = !flags.no_secure_mode;
-    o.reattach = [kube = agent::kubernetes_reattach(kube), container = agent::container_reattach()](
-                     agent::reattach_request const& r) -> result<std::optional<any_run>> {
-      if (r.resource == "kubernetes") return kube(r);
-      if (r.resource == "sagemaker") return reattach_sagemaker(r);
-      return container(r);
-    };
-  }
+  // The same settings for the launchers and for re-attaching, so that the runs' labels and rules match.
+  auto settings = backend_settings_from(flags.backends, true, o.name);
+  settings.secure_mode = !flags.no_secure_mode;
+  o.registry = make_registry(settings);
+  o.reattach = make_reattach(settings);
   o.on_stop_request = flags.drain ? agent::stop_mode::drain : agent::stop_mode::cancel;
   o.on_event = [&term](std::string_view line) { term.note(std::string(line)); };
 
@@ -134,10 +125,7 @@ void add_launch_agent_command(CLI::App& app, command_action& action) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--lease-wait", flags->lease_wait_seconds, "Seconds one request for work waits on the server (default 30)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--builder", flags->builder,
-                  "How code runs on Kubernetes are built: docker (this machine's engine, then pushed) or kaniko "
-                  "(in the cluster)")
-      ->check(CLI::IsMember({"docker", "kaniko"}));
+  add_backend_options(*cmd, flags->backends, true);
   cmd->add_flag("--no-secure-mode", flags->no_secure_mode,
                 "Let Kubernetes manifests use host paths, host networking, privileged containers and added "
                 "capabilities (only for queues whose every user is trusted)");

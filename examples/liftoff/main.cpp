@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   liftoff::cli::add_queue_command(app, action);
   liftoff::cli::add_job_command(app, action);
   liftoff::cli::add_run_commands(app, action);
+  liftoff::cli::add_resources_command(app, action);
 
   try {
     app.parse(argc, argv);

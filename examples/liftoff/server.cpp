@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "terminal.hpp"
 
+#include <liftoff/backends.hpp>
 #include <liftoff/server/http_server.hpp>
 #include <liftoff/server/sqlite_store.hpp>
 
@@ -62,6 +63,7 @@ int run_server(server_flags const& flags) {
   options.max_wait = seconds(flags.max_wait_seconds);
   options.network_threads = flags.threads;
   options.store_threads = flags.store_threads;
+  options.resources = backend_names();  // what the agents built from this program can run
 
   auto server = std::make_unique<server::api_server>(std::move(*store), options);
   if (auto started = server->start(); !started) return term.fail(started.error(), exit_failed);

@@ -1,35 +1,7 @@
 #ifndef LIFTOFF_KUBERNETES_LAUNCHERS_HPP
 #define LIFTOFF_KUBERNETES_LAUNCHERS_HPP
 
-/** The launchers that run jobs on a Kubernetes cluster (the `kubernetes`
-    resource). Code is built by the local Docker engine and pushed to a
-    registry the cluster can pull from (`resource_args.kubernetes.registry`
-    or `LIFTOFF_REGISTRY`), or built in the cluster by Kaniko; an image job
-    runs its image as it is. */
-
-#include <liftoff/builder/docker.hpp>
-#include <liftoff/builder/kaniko.hpp>
-#include <liftoff/builder/noop.hpp>
-#include <liftoff/core/launcher.hpp>
-#include <liftoff/source/git.hpp>
-#include <liftoff/source/image.hpp>
-#include <liftoff/source/local_dir.hpp>
-#include <liftoff/target/kubernetes.hpp>
-#include <liftoff/transport/registry_push.hpp>
-
-namespace liftoff {
-
-/// Runs an image (`--docker-image`) as a Kubernetes Job.
-using kubernetes_image_launcher = launcher<image_source, noop_builder, registry_push, kubernetes_target>;
-/// Builds an image from a local code directory, pushes it and runs it as a Kubernetes Job.
-using kubernetes_code_launcher = launcher<local_dir_source, docker_builder, registry_push, kubernetes_target>;
-/// Clones a git repository, builds and pushes an image from it, and runs it as a Kubernetes Job.
-using kubernetes_git_launcher = launcher<git_source, docker_builder, registry_push, kubernetes_target>;
-/// Builds the image from a local code directory in the cluster with Kaniko (no Docker engine needed), and runs it.
-using kubernetes_kaniko_code_launcher = launcher<local_dir_source, kaniko_builder, registry_push, kubernetes_target>;
-/// Clones a git repository, builds its image in the cluster with Kaniko, and runs it.
-using kubernetes_kaniko_git_launcher = launcher<git_source, kaniko_builder, registry_push, kubernetes_target>;
-
-}  // namespace liftoff
+/// The `kube` backend's launchers: see <liftoff/kube/launchers.hpp>.
+#include <liftoff/kube/launchers.hpp>
 
 #endif

@@ -1,7 +1,8 @@
 cmake_minimum_required(VERSION 3.20)
 # Runs the compiler over SOURCE (syntax only) with the flags in FLAGS_FILE.
 # Without EXPECT, the source must compile. With EXPECT, compilation must fail
-# and the compiler's output must contain the sentence EXPECT.
+# and the compiler's first error must contain the sentence EXPECT; with ALSO,
+# its output must name ALSO too (a type in an instantiation note, say).
 foreach(v COMPILER FLAGS_FILE SOURCE)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "check_compile.cmake: ${v} is not set")
@@ -40,3 +41,9 @@ if(at EQUAL -1)
                       "  \"${EXPECT}\"\nfirst error: ${first_error}\ncompiler output:\n${out}")
 endif()
 message(STATUS "failed to compile as expected, saying: ${EXPECT}")
+if(DEFINED ALSO AND NOT ALSO STREQUAL "")
+  string(FIND "${out}" "${ALSO}" also_at)
+  if(also_at EQUAL -1)
+    message(FATAL_ERROR "${SOURCE} failed with the sentence, but the output does not name \"${ALSO}\":\n${out}")
+  endif()
+endif()

@@ -3,7 +3,7 @@
 #include <liftoff/builder/noop.hpp>
 #include <liftoff/core/launcher.hpp>
 #include <liftoff/source/local_dir.hpp>
-#include <liftoff/target/local_process.hpp>
+#include <liftoff/local/process.hpp>
 #include <liftoff/transport/local_daemon.hpp>
 
 using pipeline = liftoff::launcher<liftoff::local_dir_source, liftoff::noop_builder, liftoff::local_daemon,

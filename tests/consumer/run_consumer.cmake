@@ -1,6 +1,9 @@
 cmake_minimum_required(VERSION 3.20)
-# Builds and runs the consumer program in MODE (find_package or
-# add_subdirectory), in WORK_DIR. Fails on the first step that fails.
+# Builds and runs the consumer programs in MODE (find_package,
+# add_subdirectory or meson), in WORK_DIR: `consumer` (header-only) and
+# `consumer_compiled` (separate compilation). Fails on the first step that
+# fails. find_package installs liftoff from INSTALL_FROM, the build tree that
+# ran the tests (its liftoff::compiled is built already).
 
 function(run_step what)
   message(STATUS "consumer (${MODE}): ${what}")
@@ -26,12 +29,15 @@ endif()
 
 if(MODE STREQUAL "find_package")
   set(prefix "${WORK_DIR}/prefix")
-  run_step("configure liftoff" ${CMAKE_COMMAND} -S "${LIFTOFF_SOURCE_DIR}" -B "${WORK_DIR}/liftoff-build" ${common}
-    "-DCMAKE_INSTALL_PREFIX=${prefix}"
-    -DLIFTOFF_BUILD_TESTS=OFF -DLIFTOFF_BUILD_EXAMPLES=OFF -DLIFTOFF_BUILD_BENCHMARKS=OFF)
-  run_step("install liftoff" ${CMAKE_COMMAND} --install "${WORK_DIR}/liftoff-build")
-  if(NOT EXISTS "${prefix}/include/liftoff/core/launcher.hpp")
-    message(FATAL_ERROR "consumer (${MODE}): the install has no include/liftoff/core/launcher.hpp")
+  run_step("install liftoff" ${CMAKE_COMMAND} --install "${INSTALL_FROM}" --prefix "${prefix}")
+  foreach(f include/liftoff/core/launcher.hpp include/liftoff/src.hpp)
+    if(NOT EXISTS "${prefix}/${f}")
+      message(FATAL_ERROR "consumer (${MODE}): the install has no ${f}")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE compiled_lib "${prefix}/lib*/libliftoff.a")
+  if(NOT compiled_lib)
+    message(FATAL_ERROR "consumer (${MODE}): the install has no libliftoff.a")
   endif()
   set(prefix_path "${prefix}")
   if(PREFIX_PATH)
@@ -42,15 +48,32 @@ if(MODE STREQUAL "find_package")
 elseif(MODE STREQUAL "add_subdirectory")
   run_step("configure the consumer" ${CMAKE_COMMAND} -S "${CONSUMER_DIR}/add_subdirectory" -B "${WORK_DIR}/build"
     ${common} "-DLIFTOFF_DIR=${LIFTOFF_SOURCE_DIR}")
+elseif(MODE STREQUAL "meson")
+  set(src "${WORK_DIR}/src")
+  file(MAKE_DIRECTORY "${src}/subprojects")
+  file(COPY "${CONSUMER_DIR}/meson/meson.build" "${CONSUMER_DIR}/main.cpp" "${CONSUMER_DIR}/main_compiled.cpp"
+       "${CONSUMER_DIR}/compiled_parts.cpp" DESTINATION "${src}")
+  file(CREATE_LINK "${LIFTOFF_SOURCE_DIR}" "${src}/subprojects/liftoff" SYMBOLIC)
+  run_step("configure the consumer" "${MESON}" setup "${WORK_DIR}/build" "${src}" --buildtype=plain)
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
 endif()
 
-run_step("build the consumer" ${CMAKE_COMMAND} --build "${WORK_DIR}/build")
-run_step("run the consumer" "${WORK_DIR}/build/consumer")
-message("${step_output}")
-set(expected "consumer ok: run id consumer-check, command python3 job.py --steps 2")
-string(FIND "${step_output}" "${expected}" at)
-if(at EQUAL -1)
-  message(FATAL_ERROR "consumer (${MODE}): expected the program to print\n  ${expected}")
+if(MODE STREQUAL "meson")
+  run_step("build the consumer" "${MESON}" compile -C "${WORK_DIR}/build")
+else()
+  run_step("build the consumer" ${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 endif()
+foreach(program consumer consumer_compiled)
+  run_step("run ${program}" "${WORK_DIR}/build/${program}")
+  message("${step_output}")
+  if(program STREQUAL "consumer")
+    set(expected "consumer ok: run id consumer-check, command python3 job.py --steps 2")
+  else()
+    set(expected "consumer ok (separate compilation): run id consumer-check, command python3 job.py --steps 2")
+  endif()
+  string(FIND "${step_output}" "${expected}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "consumer (${MODE}): expected ${program} to print\n  ${expected}")
+  endif()
+endforeach()

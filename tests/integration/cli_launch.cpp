@@ -213,3 +213,35 @@ TEST_CASE("every command has --help", "[cli]") {
     CHECK(contains(launch.out, flag));
   CHECK(liftoff_cli({"launch", "--no-such-flag"}).exit_code == 2);
 }
+
+TEST_CASE("resources lists every backend with its resource_args and options", "[cli][backends]") {
+  auto r = liftoff_cli({"resources"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  for (auto const* line : {"local-process: ", "local-container: ", "kubernetes: ", "sagemaker: ",
+                           "resource_args.local-container:", "--kube-context", "--aws-region", "--builder"})
+    CHECK(contains(r.out, line));
+  CHECK(contains(r.out, "runs: code, git jobs"));     // local-process
+  CHECK(contains(r.out, "runs: image, code, git jobs"));  // local-container
+
+  auto j = liftoff_cli({"resources", "--json"});
+  REQUIRE(j.exit_code == 0);
+  std::size_t lines = 0;
+  for (char c : j.out) lines += c == '\n';
+  CHECK(lines == 4);
+  CHECK(contains(j.out, R"({"resource":"kubernetes")"));
+}
+
+TEST_CASE("launch and launch-agent offer the backends' options", "[cli][backends]") {
+  auto launch = liftoff_cli({"launch", "--help"});
+  INFO(launch.out);
+  for (auto const* flag : {"--kube-context", "--aws-region", "--aws-profile", "--builder"}) CHECK(contains(launch.out, flag));
+  CHECK(contains(launch.out, "local-process, local-container (the default), kubernetes or sagemaker"));
+  auto agent = liftoff_cli({"launch-agent", "--help"});
+  INFO(agent.out);
+  CHECK(contains(agent.out, "--builder"));
+  CHECK_FALSE(contains(agent.out, "--kube-context"));  // a launch option only
+  auto bad = liftoff_cli({"launch", "--builder", "podman", "--uri", ".", "--dry-run"});
+  CHECK(bad.exit_code != 0);
+  CHECK(contains(bad.out + bad.err, "podman"));
+}

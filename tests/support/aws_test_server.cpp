@@ -6,7 +6,7 @@
 #include <liftoff/aws/detail/timestamp.hpp>
 #include <liftoff/aws/model.hpp>
 #include <liftoff/aws/sigv4.hpp>
-#include <liftoff/docker/detail/base64.hpp>
+#include <liftoff/detail/base64.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -610,7 +610,7 @@ struct aws_test_server::impl {
     if (r.operation == "GetAuthorizationToken") {
       auto const endpoint =
           proxy_endpoint.empty() ? "https://" + opts.account + ".dkr.ecr." + opts.region + ".amazonaws.com" : proxy_endpoint;
-      json::object data{{"authorizationToken", liftoff::docker::detail::base64_encode("AWS:" + ecr_password)},
+      json::object data{{"authorizationToken", liftoff::detail::base64_encode("AWS:" + ecr_password)},
                         {"expiresAt", epoch_now() + 12 * 3600},
                         {"proxyEndpoint", endpoint}};
       return json_ok(json::object{{"authorizationData", json::array{std::move(data)}}});

@@ -3,7 +3,7 @@
 #include "support/net_test_server.hpp"
 #include "support/test_support.hpp"
 
-#include <liftoff/docker/detail/base64.hpp>
+#include <liftoff/detail/base64.hpp>
 #include <liftoff/kube/schema.hpp>
 
 #include <boost/json/parse.hpp>
@@ -1089,7 +1089,7 @@ struct kube_test_server::impl {
     if (secret)
       if (auto const* data = child(obj, "data"))
         for (auto const& [k, v] : *data)
-          if (v.is_string() && !docker::detail::base64_decode(v.as_string()))
+          if (v.is_string() && !liftoff::detail::base64_decode(v.as_string()))
             causes.push_back({"data[" + std::string(k) + "]", "Invalid value: the value is not valid base64"});
     if (!causes.empty()) {
       std::string listing;
@@ -1673,7 +1673,7 @@ void kube_test_server::write_kubeconfig(std::filesystem::path const& file, std::
   YAML::Node cluster;
   cluster["name"] = "test";
   cluster["cluster"]["server"] = url();
-  cluster["cluster"]["certificate-authority-data"] = docker::detail::base64_encode(ca_pem());
+  cluster["cluster"]["certificate-authority-data"] = liftoff::detail::base64_encode(ca_pem());
   config["clusters"].push_back(cluster);
   YAML::Node context;
   context["name"] = "test";

@@ -25,6 +25,7 @@
 
     The shared files are INI files read with Boost.PropertyTree. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/aws/sigv4.hpp>
 
 #include <chrono>
@@ -133,6 +134,8 @@ std::string endpoint_url(credentials_options const& o, service_id const& s, std:
 
 }  // namespace liftoff::aws
 
-#include <liftoff/aws/impl/credentials.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/aws/impl/credentials.ipp>
+#endif
 
 #endif

@@ -8,6 +8,7 @@
     5xx and connection errors retried with exponential backoff and full
     jitter. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/aws/credentials.hpp>
 
 #include <boost/json/object.hpp>
@@ -92,8 +93,15 @@ private:
   std::shared_ptr<state> s_;
 };
 
+namespace detail {
+/// The JSON 1.1 request for `operation` of `service` with body `input`, unsigned.
+net::request json_request(service_id const& service, std::string_view operation, boost::json::value const& input);
+}  // namespace detail
+
 }  // namespace liftoff::aws
 
-#include <liftoff/aws/impl/json_client.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/aws/impl/json_client.ipp>
+#endif
 
 #endif

@@ -12,6 +12,7 @@
     has it (botocore's data directory, `LIFTOFF_AWS_MODELS`); without one,
     the service's own validation remains. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/aws/credentials.hpp>
 
 #include <boost/json/object.hpp>
@@ -94,6 +95,8 @@ std::optional<std::filesystem::path> find_model(credentials_options const& o, st
 
 }  // namespace liftoff::aws
 
-#include <liftoff/aws/impl/model.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/aws/impl/model.ipp>
+#endif
 
 #endif

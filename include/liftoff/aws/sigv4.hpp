@@ -6,6 +6,7 @@
     headers (`Authorization`, `X-Amz-Date`, `X-Amz-Security-Token`) or as a
     presigned query string. Follows the AWS test suites case for case. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/net/client.hpp>
 
@@ -111,10 +112,15 @@ std::string amz_date(std::chrono::system_clock::time_point t);
 /** RFC 3986 percent-encoding of everything but unreserved characters
     (A-Z a-z 0-9 - _ . ~); '/' kept when `keep_slash`. */
 std::string uri_encode(std::string_view s, bool keep_slash);
+/// ASCII case-insensitive equality, as header names compare.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
 }  // namespace detail
 
 }  // namespace liftoff::aws
 
-#include <liftoff/aws/impl/sigv4.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/aws/impl/sigv4.ipp>
+#endif
 
 #endif

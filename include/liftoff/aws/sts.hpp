@@ -5,6 +5,7 @@
     XML responses read with Boost.PropertyTree): `GetCallerIdentity` (the
     account a bare role name belongs to) and `AssumeRole`. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/aws/credentials.hpp>
 
 #include <chrono>
@@ -49,6 +50,8 @@ private:
 
 }  // namespace liftoff::aws
 
-#include <liftoff/aws/impl/sts.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/aws/impl/sts.ipp>
+#endif
 
 #endif

@@ -4,7 +4,10 @@
 /** `noop_builder`: for code that runs as it is (a directory run by
     local_process) and images that need no build. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 
 namespace liftoff {
 
@@ -19,6 +22,8 @@ struct noop_builder {
 
 }  // namespace liftoff
 
-#include <liftoff/builder/impl/noop.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/builder/impl/noop.ipp>
+#endif
 
 #endif

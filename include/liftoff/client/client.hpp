@@ -50,6 +50,7 @@
     queue's template, fills it into the spec's `resource_args`, sets the
     spec's `resource` and `queue` to the queue's and stores the result. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/net/client.hpp>
 #include <liftoff/server/store.hpp>
@@ -220,6 +221,8 @@ result<void> unpack_code_artifact(std::filesystem::path const& file, std::filesy
 
 }  // namespace liftoff::client
 
-#include <liftoff/client/impl/client.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/client/impl/client.ipp>
+#endif
 
 #endif

@@ -5,6 +5,8 @@
     at run time (the queue says `kubernetes`). */
 
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 
 #include <memory>
 #include <utility>

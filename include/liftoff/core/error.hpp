@@ -1,6 +1,8 @@
 #ifndef LIFTOFF_CORE_ERROR_HPP
 #define LIFTOFF_CORE_ERROR_HPP
 
+#include <liftoff/core/fwd.hpp>
+
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <boost/system/system_error.hpp>
@@ -47,6 +49,7 @@ enum class error {
   storage_failed,        ///< the database itself failed (disk full, corruption, I/O)
   unauthorized,          ///< a service refused the credentials (missing, wrong or expired)
   forbidden,             ///< a service knows the identity but does not allow it this action
+  gone,                  ///< what was asked for existed and is gone (a run an agent looked for after a restart)
 };
 
 namespace detail {
@@ -84,6 +87,7 @@ public:
       case error::storage_failed: return "the database failed";
       case error::unauthorized: return "the credentials were refused";
       case error::forbidden: return "the identity is not allowed to do this";
+      case error::gone: return "it is gone";
     }
     return "unknown liftoff error";
   }
@@ -157,8 +161,7 @@ private:
   boost::throw_exception(exception(d), loc);
 }
 
-template <class T>
-using result = boost::system::result<T, diagnostic>;
+// result<T>: see <liftoff/core/fwd.hpp>.
 
 /// Throws `d` as `liftoff::exception`.
 [[noreturn]] inline void throw_diagnostic(diagnostic d) { throw exception(std::move(d)); }

@@ -4,7 +4,10 @@
 /** `launcher<Source, Builder, Transport, Target>`: the launch pipeline with
     each stage chosen at compile time. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 #include <liftoff/core/macros.hpp>
 
 #include <optional>
@@ -12,32 +15,57 @@
 
 namespace liftoff {
 
+struct registry_push;  // <liftoff/docker/registry_push.hpp>
+
 namespace detail {
 
-template <class P>
-concept has_validate = requires(P const& p, launch_spec const& s) {
-  { p.validate(s) } -> std::same_as<result<void>>;
-};
-
-/// Runs `p.validate(spec)` when the policy has one.
+/// Runs `p.validate(spec)` when the policy opted into `hook::validate`.
 template <class P>
 result<void> validate_with(P const& p, launch_spec const& spec) {
-  if constexpr (has_validate<P>) return p.validate(spec);
+  if constexpr (declares_hook<P>(hook::validate)) return p.validate(spec);
   else return {};
 }
 
-/** A builder that can say, without building, what it would make: the
-    artifact's image name and content digest (`docker_builder`). */
-template <class B>
-concept plans_output = requires(B const& b, artifact const& in, launch_spec const& s) {
-  { b.planned(in, s) } -> std::same_as<result<std::optional<artifact>>>;
+/** Instantiated when a target that pulls from a registry is given a local
+    image: the compiler's note names, as `Needed`, the transport the target
+    says it needs (its `transport_needed`, else registry_push). */
+template <class Needed>
+struct use_transport {
+  static_assert(sizeof(Needed*) == 0,  // false, once instantiated
+                "Impossible combination: this Target pulls images from a registry, but local_daemon leaves the "
+                "image in the local engine, which the target cannot reach: use as the Transport the type named "
+                "in use_transport<...> above.");
 };
 
-/** A transport that can say whether its destination has a planned artifact
-    already (`ecr_push`), and what the target then gets. */
-template <class T>
-concept finds_delivered = requires(T const& t, artifact const& a, launch_spec const& s, launch_options const& o) {
-  { t.find(a, s, o) } -> std::same_as<result<std::optional<artifact>>>;
+template <class Target>
+struct transport_needed_by {
+  using type = registry_push;
+};
+template <class Target>
+  requires requires { typename Target::transport_needed; }
+struct transport_needed_by<Target> {
+  using type = typename Target::transport_needed;
+};
+
+template <bool NeedsRegistry, class Target>
+struct registry_transport_check {
+  static constexpr bool value = true;
+};
+template <class Target>
+struct registry_transport_check<true, Target> {
+  static constexpr bool value = sizeof(use_transport<typename transport_needed_by<Target>::type>) > 0;
+};
+
+/// A policy's hooks are consistent: each one named in `hooks` is there with its signature, and no other is.
+template <class P, hook H, bool Present>
+struct check_hook {
+  static_assert(!declares_hook<P>(H) || Present,
+                "Policy hook missing: the policy names this hook in its `hooks`, but has no member with the hook's "
+                "signature (see liftoff::hook and doc/concepts.md): a misspelled or mistyped hook would be ignored.");
+  static_assert(declares_hook<P>(H) || !Present,
+                "Policy hook not declared: the policy has an optional hook's member but does not name it in "
+                "`static constexpr liftoff::hook_set hooks`: add it there (hooks opt in, they are not found by shape).");
+  static constexpr bool value = declares_hook<P>(H) == Present;
 };
 
 /// Marks a stage's failure with the stage, unless the policy already did.
@@ -94,16 +122,23 @@ class launcher {
   static_assert(transport_fits,
                 "Impossible combination: the Transport cannot deliver what the Builder yields "
                 "(registry_push needs an image: pair it with docker_builder or an image source).");
-  static_assert(target_fits || delivered() != artifact_kind::local_image ||
-                    !target_takes(artifact_kind::registry_image),
-                "Impossible combination: this Target pulls images from a registry, but local_daemon leaves the "
-                "image in the local engine, which the target cannot reach: use registry_push as the Transport.");
+  static constexpr bool needs_registry =
+      !target_fits && delivered() == artifact_kind::local_image && target_takes(artifact_kind::registry_image);
+  static_assert(detail::registry_transport_check<needs_registry, Target>::value);
   static_assert(target_fits || delivered() != artifact_kind::directory,
                 "Impossible combination: this Target runs images, but the pipeline yields a directory: "
                 "use docker_builder to build an image from it.");
-  static_assert(target_fits || delivered() == artifact_kind::directory,
+  static_assert(target_fits || delivered() == artifact_kind::directory || needs_registry,
                 "Impossible combination: this Target runs code from a directory, but the pipeline yields an "
                 "image: use docker_target to run images, or a directory or git source with noop_builder.");
+
+  static_assert(detail::check_hook<Source, hook::validate, has_validate<Source>>::value);
+  static_assert(detail::check_hook<Builder, hook::validate, has_validate<Builder>>::value);
+  static_assert(detail::check_hook<Transport, hook::validate, has_validate<Transport>>::value);
+  static_assert(detail::check_hook<Target, hook::validate, has_validate<Target>>::value);
+  static_assert(detail::check_hook<Builder, hook::plan, has_plan<Builder>>::value);
+  static_assert(detail::check_hook<Transport, hook::find, has_find<Transport>>::value);
+  static_assert(detail::check_hook<Target, hook::attach, has_attach<Target>>::value);
 
 public:
   using source_type = Source;
@@ -128,8 +163,8 @@ public:
       (`options.on_dry_run` set), each stage emits what it would do and the
       returned run is already finished.
 
-      When the Builder can plan its output (`detail::plans_output`) and the
-      Transport can find it at its destination (`detail::finds_delivered`),
+      When the Builder can plan its output (`hook::plan`) and the Transport
+      can find it at its destination (`hook::find`),
       an artifact the destination has already is neither built nor
       delivered again (a failed lookup just builds). */
   result<run_type> try_launch(launch_spec spec, launch_options const& options);
@@ -154,5 +189,8 @@ private:
 }  // namespace liftoff
 
 #include <liftoff/core/impl/launcher.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/core/impl/launcher.ipp>
+#endif
 
 #endif

@@ -4,6 +4,8 @@
 /** The launch spec: everything a run needs to know about its job, in one value
     that converts to and from JSON. */
 
+#include <liftoff/detail/config.hpp>
+#include <liftoff/core/closest_match.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <boost/json/fwd.hpp>
@@ -101,7 +103,7 @@ struct launch_spec {
     is performed. Fails on an unterminated quote. */
 result<std::vector<std::string>> split_command_line(std::string_view line);
 
-/// A new run id: 8 lowercase letters and digits.
+/// A new run id: 8 lowercase letters and digits, a letter first (valid as a Kubernetes or SageMaker name).
 std::string make_run_id();
 
 /// Gives `spec` a run id if it has none.
@@ -132,11 +134,11 @@ result<boost::json::value> parse_json(std::string_view text, std::string_view or
 /// Names a JSON value's kind for messages: "object", "array", "string", …
 std::string_view json_kind_name(boost::json::value const& v) noexcept;
 
-/// The closest of `candidates` to `word` when it is close enough to suggest, else empty.
-std::string closest_match(std::string_view word, std::vector<std::string_view> const& candidates);
 
 }  // namespace liftoff
 
-#include <liftoff/core/impl/spec.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/core/impl/spec.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     stdin from /dev/null and stdout/stderr on pipes. Shared by git_source,
     local_process and the credential plugins. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <sys/types.h>
@@ -111,6 +112,8 @@ std::string last_line(std::string_view text);
 
 }  // namespace liftoff::detail
 
-#include <liftoff/detail/impl/process.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/detail/impl/process.ipp>
+#endif
 
 #endif

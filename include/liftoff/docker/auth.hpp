@@ -8,6 +8,7 @@
     Credential helpers (`credsStore`, `credHelpers`) are not run: a registry
     whose credentials live only in a helper is treated as anonymous. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <filesystem>
@@ -59,6 +60,8 @@ std::string registry_auth_header(registry_auth const& auth);
 
 }  // namespace liftoff::docker
 
-#include <liftoff/docker/impl/auth.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/docker/impl/auth.ipp>
+#endif
 
 #endif

@@ -10,6 +10,7 @@
     names, entries in walk order), so identical directories give identical
     bytes. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/net/client.hpp>
 #include <liftoff/source/ignore.hpp>
@@ -124,6 +125,8 @@ result<void> check_dockerignore(std::string_view text);
 
 }  // namespace liftoff::docker
 
-#include <liftoff/docker/impl/context.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/docker/impl/context.ipp>
+#endif
 
 #endif

@@ -9,6 +9,7 @@
     Every call returns `liftoff::result`; `.value()` throws `liftoff::exception`.
     Failures carry the engine's or the registry's own message. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/core/run_status.hpp>
 #include <liftoff/docker/auth.hpp>
@@ -132,7 +133,9 @@ private:
 
 namespace detail {
 struct api_call;
-}
+/// "1.41" as (1, 41); nullopt when it is not MAJOR.MINOR.
+std::optional<std::pair<int, int>> parse_api_version(std::string_view v);
+}  // namespace detail
 
 /** A connection to one Docker engine, in one negotiated API version.
     Used from one thread at a time; the streams it hands out (`log_reader`,
@@ -300,6 +303,8 @@ private:
 
 }  // namespace liftoff::docker
 
-#include <liftoff/docker/impl/engine.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/docker/impl/engine.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     project's `reference` package and normalised the way the docker CLI does
     (`busybox` is `docker.io/library/busybox:latest`). */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <string>
@@ -47,6 +48,8 @@ result<image_reference> parse_image_reference(std::string_view text);
 
 }  // namespace liftoff::docker
 
-#include <liftoff/docker/impl/reference.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/docker/impl/reference.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     `connection_config`. Errors carry the API server's `Status` message and
     say which identity was refused. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/kube/config.hpp>
 
 #include <boost/json/object.hpp>
@@ -150,6 +151,8 @@ private:
 
 }  // namespace liftoff::kube
 
-#include <liftoff/kube/impl/api.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/kube/impl/api.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     chosen by name or the file's `current-context`, or the in-cluster service
     account. Parsed with yaml-cpp. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/net/client.hpp>
 
@@ -124,6 +125,8 @@ result<net::client_options> client_options_for(credentials& creds, net::client_o
 
 }  // namespace liftoff::kube
 
-#include <liftoff/kube/impl/config.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/kube/impl/config.ipp>
+#endif
 
 #endif

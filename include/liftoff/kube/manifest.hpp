@@ -7,6 +7,7 @@
     secure-mode rules, and the Secrets the run needs. Pure functions: nothing
     here talks to a cluster. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/pipeline.hpp>
 #include <liftoff/core/spec.hpp>
 #include <liftoff/kube/api.hpp>
@@ -102,6 +103,8 @@ std::string dns_label(std::string_view text, std::size_t max = 40);
 
 }  // namespace liftoff::kube
 
-#include <liftoff/kube/impl/manifest.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/kube/impl/manifest.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     `kubectl --validate=strict` does: unknown fields, wrong types, missing
     required fields, each reported with its field path. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <boost/json/value.hpp>
@@ -78,6 +79,8 @@ private:
 
 }  // namespace liftoff::kube
 
-#include <liftoff/kube/impl/schema.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/kube/impl/schema.ipp>
+#endif
 
 #endif

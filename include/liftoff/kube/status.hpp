@@ -6,6 +6,7 @@
     run states, warnings and the containers whose logs to follow. Pure: it
     reads objects as a watch delivers them and never talks to a cluster. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/run_status.hpp>
 
 #include <boost/json/object.hpp>
@@ -94,6 +95,8 @@ private:
 
 }  // namespace liftoff::kube
 
-#include <liftoff/kube/impl/status.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/kube/impl/status.ipp>
+#endif
 
 #endif

@@ -8,6 +8,7 @@
     from the list's resourceVersion, resumes from the last one it saw after a
     dropped connection, and lists again after 410 Gone. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/kube/api.hpp>
 
 #include <boost/json/object.hpp>
@@ -83,6 +84,8 @@ private:
 
 }  // namespace liftoff::kube
 
-#include <liftoff/kube/impl/watch_hub.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/kube/impl/watch_hub.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     requests, and request signers. Every backend (Docker, Kubernetes, AWS)
     talks through it. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/net/endpoint.hpp>
 #include <liftoff/net/tls.hpp>
@@ -217,6 +218,8 @@ private:
 
 }  // namespace liftoff::net
 
-#include <liftoff/net/impl/client.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/net/impl/client.ipp>
+#endif
 
 #endif

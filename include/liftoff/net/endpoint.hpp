@@ -5,6 +5,7 @@
     Endpoints are configuration (`DOCKER_HOST`, a kubeconfig `server:`), so a
     test points a real client at a local server. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <cstdint>
@@ -52,6 +53,8 @@ result<endpoint> parse_endpoint(std::string_view text);
 
 }  // namespace liftoff::net
 
-#include <liftoff/net/impl/endpoint.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/net/impl/endpoint.ipp>
+#endif
 
 #endif

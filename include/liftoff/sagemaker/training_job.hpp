@@ -5,6 +5,7 @@
     `resource_args.sagemaker`, building the `CreateTrainingJob` request, and
     turning `DescribeTrainingJob` answers into run states. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/aws/model.hpp>
 #include <liftoff/core/run_status.hpp>
 #include <liftoff/core/spec.hpp>
@@ -114,8 +115,17 @@ job_view read_description(boost::json::object const& describe);
     - `MaxWaitTimeExceeded` → failed, saying spot capacity did not come in time. */
 run_status status_of(job_view const& v, bool stop_requested);
 
+namespace detail {
+/** The training job's `Environment`: the run's `LIFTOFF_*` variables and the
+    config's, without the variables named in `secret_names`. */
+std::map<std::string, std::string> job_environment(launch_spec const& spec, launch_options const& options,
+                                                   std::vector<std::string> const& secret_names);
+}  // namespace detail
+
 }  // namespace liftoff::sagemaker
 
-#include <liftoff/sagemaker/impl/training_job.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/sagemaker/impl/training_job.ipp>
+#endif
 
 #endif

@@ -6,6 +6,7 @@
     fills. Agent macros (`${run_id}`, …) are not template variables: they pass
     through untouched and the agent substitutes them when it runs the item. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <boost/json/fwd.hpp>
@@ -114,6 +115,8 @@ boost::system::result<config_template> tag_invoke(boost::json::try_value_to_tag<
 
 }  // namespace liftoff::server
 
-#include <liftoff/server/impl/config_template.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/server/impl/config_template.ipp>
+#endif
 
 #endif

@@ -3,7 +3,10 @@
 
 /** The control plane's HTTP/JSON API server (DESIGN.md, "The control
     plane"): every endpoint of the table in `liftoff/client/client.hpp`, on
-    Boost.Beast, over any type modelling `liftoff::server::store`.
+    Boost.Beast, over any type modelling `liftoff::server::store`. Its
+    handlers map requests to the operations of `liftoff::server::basic_service`
+    (service.hpp), and their results to statuses and JSON; a dashboard or a
+    scheduler in the same program calls the same service (`service()`).
 
     Network I/O is asynchronous on a few threads. Store calls block, so they
     run on a pool of threads whose answers are posted back to the
@@ -17,6 +20,7 @@
     after the first start, `admin-token` (mode 0600). */
 
 #include <liftoff/core/error.hpp>
+#include <liftoff/server/service.hpp>
 #include <liftoff/server/sqlite_store.hpp>
 #include <liftoff/server/store.hpp>
 
@@ -27,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace liftoff::server {
 
@@ -53,6 +58,11 @@ struct api_server_options {
   int max_attempts = 3;
   /// An agent silent this long shows as `lost`.
   std::chrono::milliseconds agent_lost_after{std::chrono::seconds(60)};
+  /** The resource names this deployment's agents can run (`local-process`,
+      `kubernetes`, …; a program fills it from its list of backends); empty:
+      not known. A queue without a resource is told which to choose; a queue
+      whose resource is none of them is created with a warning. */
+  std::vector<std::string> resources;
   /// The longest `?wait=` honoured; longer waits are cut to this.
   std::chrono::milliseconds max_wait{std::chrono::seconds(60)};
   /// How often expired leases are taken back and silent agents marked lost.
@@ -110,6 +120,9 @@ public:
 
   /// The store the server writes to.
   Store& store() noexcept { return store_; }
+  /** The operations the API serves, for callers in the same program (a
+      dashboard, a scheduler); their changes wake the API's long-polls. */
+  basic_service<Store>& service() noexcept { return *service_; }
   api_server_options const& options() const noexcept { return options_; }
 
   /// How many requests are parked in a long-poll now (for monitoring and tests).
@@ -120,6 +133,7 @@ private:
 
   Store store_;
   api_server_options options_;
+  std::unique_ptr<basic_service<Store>> service_;
   std::unique_ptr<backend> backend_;
   std::unique_ptr<detail::http_core> core_;
 };

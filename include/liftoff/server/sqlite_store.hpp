@@ -6,6 +6,7 @@
     thread that commits them in groups, so concurrent callers share one
     fsync; reads run on their own connections, concurrently with writes. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/server/store.hpp>
 
 #include <chrono>
@@ -66,8 +67,10 @@ public:
 
   /** Creates a queue (its `created_at` is set now). Fails when the name is
       empty, longer than 64 characters or has characters other than letters,
-      digits, '.', '_' and '-', when the resource is empty, or when a queue
-      of that name exists. */
+      digits, '.', '_' and '-', when the resource is empty ("needs a resource
+      name such as the agent's": the store does not know which resources the
+      deployment runs; `basic_service::create_queue` checks first with that
+      list), or when a queue of that name exists. */
   result<queue_record> create_queue(queue_record q);
   /// The queue called `name`, or `not_found`.
   result<queue_record> get_queue(std::string_view name);
@@ -81,8 +84,9 @@ public:
   // ---- items ----
 
   /** Pushes an item holding the merged `run_spec`, and creates its run in
-      state `queued`. An empty `run_id` gets a new one. Fails on an unknown
-      queue and on a run id that is taken. */
+      state `queued`. An empty `run_id` gets a new one from
+      `liftoff::make_run_id()`. Fails on an unknown queue and on a run id
+      that is taken. */
   result<item_record> push(std::string_view queue, priority p, boost::json::object run_spec, std::string run_id = {},
                            time_point now = store_clock::now());
   /// The item with this id, or `not_found`.
@@ -198,6 +202,8 @@ private:
 
 }  // namespace liftoff::server
 
-#include <liftoff/server/impl/sqlite_store.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/server/impl/sqlite_store.ipp>
+#endif
 
 #endif

@@ -12,6 +12,7 @@
     "stage": "agent"}}`, `code` being the name of a `liftoff::error` value
     (`error_name`), with the HTTP status `http_status_for` gives. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 #include <liftoff/core/run_status.hpp>
 #include <liftoff/server/store.hpp>
@@ -146,6 +147,8 @@ auto list_from_json(boost::json::value const& v, F read, std::string_view what)
 
 }  // namespace liftoff::server
 
-#include <liftoff/server/impl/wire.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/server/impl/wire.ipp>
+#endif
 
 #endif

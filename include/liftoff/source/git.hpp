@@ -4,7 +4,10 @@
 /** `git_source`: a job whose code is a git repository, cloned with the
     user's own `git` so that their credentials and SSH configuration work. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 #include <liftoff/source/local_dir.hpp>
 
 #include <filesystem>
@@ -27,6 +30,8 @@ namespace liftoff {
     sub-directory. A dry run emits `{"stage":"source","action":"git clone",
     "remote":…,"version":…}` and clones nothing. */
 struct git_source {
+  /// The optional hooks it offers (liftoff::hook).
+  static constexpr hook_set hooks = hook::validate;
   static constexpr source_kind kind = source_kind::git;
   static constexpr artifact_kind produces = artifact_kind::directory;
 
@@ -51,6 +56,8 @@ std::vector<std::string> git_environment(std::map<std::string, std::string> cons
 
 }  // namespace liftoff
 
-#include <liftoff/source/impl/git.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/source/impl/git.ipp>
+#endif
 
 #endif

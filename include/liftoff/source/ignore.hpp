@@ -5,6 +5,7 @@
     that every consumer of a job's code shares: the digest, and the tar
     stream of a Docker build context. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/error.hpp>
 
 #include <sys/types.h>
@@ -108,6 +109,8 @@ result<std::vector<tree_entry>> list_tree(std::filesystem::path const& root, ign
 
 }  // namespace liftoff
 
-#include <liftoff/source/impl/ignore.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/source/impl/ignore.ipp>
+#endif
 
 #endif

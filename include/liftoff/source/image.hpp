@@ -3,7 +3,10 @@
 
 /** `image_source`: a job whose code is a container image; nothing to fetch or build. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 
 namespace liftoff {
 
@@ -11,6 +14,8 @@ namespace liftoff {
     spec's image reference, as a registry image. A dry run emits
     `{"stage":"source","action":"use image","image":…}`. */
 struct image_source {
+  /// The optional hooks it offers (liftoff::hook).
+  static constexpr hook_set hooks = hook::validate;
   static constexpr source_kind kind = source_kind::image;
   static constexpr artifact_kind produces = artifact_kind::registry_image;
 
@@ -23,6 +28,8 @@ struct image_source {
 
 }  // namespace liftoff
 
-#include <liftoff/source/impl/image.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/source/impl/image.ipp>
+#endif
 
 #endif

@@ -4,7 +4,10 @@
 /** `local_dir_source`: a job whose code is a directory on this machine, and
     the content digest every source uses to name what went into a build. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 #include <liftoff/source/ignore.hpp>
 
 #include <filesystem>
@@ -35,6 +38,8 @@ result<std::string> directory_digest(std::filesystem::path const& dir);
     that sub-directory. A dry run still reads the tree (harmless) and emits
     `{"stage":"source","action":"digest","directory":…,"digest":…}`. */
 struct local_dir_source {
+  /// The optional hooks it offers (liftoff::hook).
+  static constexpr hook_set hooks = hook::validate;
   static constexpr source_kind kind = source_kind::code;
   static constexpr artifact_kind produces = artifact_kind::directory;
 
@@ -58,6 +63,8 @@ result<std::filesystem::path> build_context_dir(std::filesystem::path const& roo
 
 }  // namespace liftoff
 
-#include <liftoff/source/impl/local_dir.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/source/impl/local_dir.ipp>
+#endif
 
 #endif

@@ -5,7 +5,10 @@
     artifact — an image stays in the engine that built it, a directory stays
     where it is. */
 
+#include <liftoff/detail/config.hpp>
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
 
 namespace liftoff {
 
@@ -20,6 +23,8 @@ struct local_daemon {
 
 }  // namespace liftoff
 
-#include <liftoff/transport/impl/local_daemon.hpp>
+#if LIFTOFF_HEADER_ONLY
+#include <liftoff/transport/impl/local_daemon.ipp>
+#endif
 
 #endif

@@ -2,7 +2,7 @@
 // .ci/start-docker makes. Skipped, saying why, when no engine answers.
 // Every image is tagged in the repository `liftoff-test-builder` and removed.
 
-#include <liftoff/builder/docker.hpp>
+#include <liftoff/docker/builder.hpp>
 
 #include "support/docker_support.hpp"
 #include "support/test_support.hpp"

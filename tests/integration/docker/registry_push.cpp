@@ -4,7 +4,7 @@
 // does not answer. Every repository is unique to the test process, and every
 // local name a test makes is removed.
 
-#include <liftoff/transport/registry_push.hpp>
+#include <liftoff/docker/registry_push.hpp>
 
 #include "support/docker_support.hpp"
 #include "support/test_support.hpp"

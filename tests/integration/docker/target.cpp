@@ -2,9 +2,9 @@
 // DOCKER_HOST or unix:///var/run/docker.sock, with the base image
 // .ci/start-docker makes. Skipped, saying why, when no engine answers.
 
-#include <liftoff/target/docker.hpp>
+#include <liftoff/docker/target.hpp>
 
-#include <liftoff/docker_launchers.hpp>
+#include <liftoff/docker/launchers.hpp>
 
 #include "support/docker_support.hpp"
 #include "support/test_support.hpp"

@@ -7,11 +7,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <sys/stat.h>
-
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 namespace t = liftoff::test;
 namespace json = boost::json;
@@ -127,76 +126,11 @@ TEST_CASE("expand_agent_macros substitutes the run's values and the environment,
   CHECK(json::serialize(args.at("list")) == R"(["abc123",3])");
 }
 
-TEST_CASE("log_buffer hands out whole lines once, keeps a tail, and drops the oldest unsent lines past its limit", "[agent]") {
-  detail::log_buffer buf(3, 21);  // three lines of "xxxxxx\n"
-  buf.add({log_stream::out, "one"});
-  buf.add({log_stream::err, "two"});
-  CHECK(buf.take() == "one\ntwo\n");
-  CHECK(buf.take().empty());
-  CHECK_FALSE(buf.has_pending());
-
-  buf.add({log_stream::system, "note"});
-  auto unsent = buf.take();
-  CHECK(unsent == "liftoff: note\n");
-  buf.add({log_stream::out, "four"});
-  buf.put_back(unsent);  // a failed send goes back before what came since
-  CHECK(buf.take() == "liftoff: note\nfour\n");
-  CHECK(buf.tail() == "two\nliftoff: note\nfour");
-
-  for (auto const* l : {"aaaaaa", "bbbbbb", "cccccc", "dddddd"}) buf.add({log_stream::out, l});
-  CHECK(buf.take() == "bbbbbb\ncccccc\ndddddd\n");
-  CHECK(buf.dropped() == 1);
-}
-
-TEST_CASE("delivered_output_lines counts the run's own complete lines", "[agent]") {
-  CHECK(detail::delivered_output_lines("") == 0);
-  CHECK(detail::delivered_output_lines("a\nb\n") == 2);
-  CHECK(detail::delivered_output_lines("a\nliftoff: cannot read\nb\npartial") == 2);
-}
-
-TEST_CASE("the agent's state file round-trips, is private, and a malformed one names the field", "[agent]") {
-  t::temp_dir dir;
-  auto file = dir / "state" / "box.json";
-  auto none = detail::load_agent_identity(file);
-  REQUIRE(none.has_value());
-  CHECK_FALSE(*none);
-
-  REQUIRE(detail::save_agent_identity(file, {42, "box", "http://127.0.0.1:8080"}).has_value());
-  auto back = detail::load_agent_identity(file);
-  REQUIRE(back.has_value());
-  REQUIRE(back->has_value());
-  CHECK((*back)->id == 42);
-  CHECK((*back)->name == "box");
-  CHECK((*back)->server == "http://127.0.0.1:8080");
-  struct stat st {};
-  REQUIRE(::stat(file.c_str(), &st) == 0);
-  CHECK((st.st_mode & 0777) == 0600);
-
-  t::write_file(file, R"({"id": "x", "name": "box", "server": "s"})");
-  auto bad = detail::load_agent_identity(file);
-  REQUIRE_FALSE(bad.has_value());
-  CHECK(contains(bad.error().what(), file.string()));
-  CHECK(contains(bad.error().what(), "'id'"));
-}
-
-TEST_CASE("processes_of_run finds what is left of a run by its LIFTOFF_RUN_ID, and stop_processes ends it", "[agent]") {
-  t::temp_dir dir;
-  std::string const run_id = "lft" + std::to_string(::getpid());
-  t::background_command left({"sleep", "30"}, dir / "out", dir / "err", {"LIFTOFF_RUN_ID=" + run_id});
-  t::background_command other({"sleep", "30"}, dir / "out2", dir / "err2", {"LIFTOFF_RUN_ID=" + run_id + "x"});
-  std::vector<::pid_t> found;
-  // The child's environment is readable once it has exec'd.
-  REQUIRE(t::wait_until([&] {
-    found = detail::processes_of_run(run_id);
-    return !found.empty();
-  }, 5));
-  CHECK(found == std::vector<::pid_t>{left.pid()});
-
-  auto stopped = detail::stop_processes(found, 2s);
-  CHECK(stopped == found);
-  CHECK(left.wait() == 128 + SIGTERM);
-  CHECK(t::process_alive(other.pid()));
-  CHECK(detail::processes_of_run("").empty());
+TEST_CASE("the agent takes the backends' reattach functions as they are", "[agent]") {
+  // make_reattach() and every backend's reattach function give a liftoff::reattach_fn.
+  STATIC_REQUIRE(std::is_same_v<agent::reattach_fn, liftoff::reattach_fn>);
+  STATIC_REQUIRE(std::is_same_v<agent::reattach_request, liftoff::reattach_request>);
+  STATIC_REQUIRE(std::is_same_v<decltype(agent::agent_options::reattach), liftoff::reattach_fn>);
 }
 
 TEST_CASE("an agent refuses options it cannot work with before contacting anyone", "[agent]") {

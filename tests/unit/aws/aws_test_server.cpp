@@ -4,7 +4,7 @@
 
 #include <liftoff/aws/json_client.hpp>
 #include <liftoff/aws/model.hpp>
-#include <liftoff/docker/detail/base64.hpp>
+#include <liftoff/detail/base64.hpp>
 #include <liftoff/net/client.hpp>
 
 #include <boost/json/parse.hpp>
@@ -323,7 +323,7 @@ TEST_CASE("the fake ECR hands out tokens and describes images", "[aws-server]") 
 
   auto token = must(ecr.call("GetAuthorizationToken", boost::json::object()));
   auto const& data = token.at("authorizationData").as_array().at(0);
-  auto decoded = liftoff::docker::detail::base64_decode(data.at("authorizationToken").as_string());
+  auto decoded = liftoff::detail::base64_decode(data.at("authorizationToken").as_string());
   REQUIRE(decoded.has_value());
   CHECK(*decoded == "AWS:" + server.ecr_password());
   CHECK(data.at("proxyEndpoint").as_string() == "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");

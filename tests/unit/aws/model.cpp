@@ -1,4 +1,5 @@
 #include <liftoff/aws/model.hpp>
+#include <liftoff/aws/detail/pattern.hpp>
 
 #include "support/test_support.hpp"
 

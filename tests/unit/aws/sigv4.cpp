@@ -1,4 +1,5 @@
 #include <liftoff/aws/sigv4.hpp>
+#include <liftoff/detail/hex.hpp>
 
 #include "support/net_test_server.hpp"
 #include "support/test_support.hpp"

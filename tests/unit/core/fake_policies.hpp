@@ -4,6 +4,9 @@
 // Minimal in-memory policies that record what the pipeline asks of them.
 
 #include <liftoff/core/concepts.hpp>
+#include <liftoff/core/pipeline.hpp>
+#include <liftoff/core/spec.hpp>
+#include <liftoff/core/run_status.hpp>
 
 #include <memory>
 #include <string>
@@ -90,6 +93,7 @@ struct push_transport {
 template <liftoff::artifact_kind... Kinds>
 struct target {
   using run_type = fake::run;
+  static constexpr liftoff::hook_set hooks = liftoff::hook::validate;
   static constexpr bool accepts(liftoff::artifact_kind k) { return ((k == Kinds) || ...); }
   std::shared_ptr<journal> j = std::make_shared<journal>();
   bool reject_args = false;

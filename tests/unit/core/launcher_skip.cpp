@@ -1,8 +1,8 @@
 #include <liftoff/core/launcher.hpp>
 
-#include <liftoff/builder/docker.hpp>
-#include <liftoff/transport/ecr_push.hpp>
-#include <liftoff/transport/registry_push.hpp>
+#include <liftoff/docker/builder.hpp>
+#include <liftoff/sagemaker/ecr_push.hpp>
+#include <liftoff/docker/registry_push.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -19,6 +19,7 @@ using liftoff::artifact_kind;
 
 /// A builder that says what it would build (`planned`) and records its calls.
 struct planning_builder {
+  static constexpr liftoff::hook_set hooks = liftoff::hook::plan;
   static constexpr bool accepts(artifact_kind k) { return k == artifact_kind::directory; }
   static constexpr artifact_kind output(artifact_kind) { return artifact_kind::local_image; }
   std::shared_ptr<fake::journal> j = std::make_shared<fake::journal>();
@@ -40,6 +41,7 @@ enum class lookup { found, absent, fails };
 
 /// A transport that can look its destination up (`find`) and records its calls.
 struct finding_transport {
+  static constexpr liftoff::hook_set hooks = liftoff::hook::find;
   static constexpr bool accepts(artifact_kind k) { return k != artifact_kind::directory; }
   static constexpr artifact_kind output(artifact_kind) { return artifact_kind::registry_image; }
   std::shared_ptr<fake::journal> j = std::make_shared<fake::journal>();
@@ -160,11 +162,14 @@ TEST_CASE("a failing build after an unsuccessful lookup keeps its stage", "[core
 }
 
 TEST_CASE("the skip-build hook's concepts", "[core][launcher][launcher-skip]") {
-  STATIC_REQUIRE(liftoff::detail::plans_output<planning_builder>);
-  STATIC_REQUIRE(liftoff::detail::finds_delivered<finding_transport>);
-  STATIC_REQUIRE(liftoff::detail::plans_output<liftoff::docker_builder>);
-  STATIC_REQUIRE(liftoff::detail::finds_delivered<liftoff::ecr_push>);
-  STATIC_REQUIRE_FALSE(liftoff::detail::plans_output<fake::image_builder>);
-  STATIC_REQUIRE_FALSE(liftoff::detail::finds_delivered<fake::push_transport>);
-  STATIC_REQUIRE_FALSE(liftoff::detail::finds_delivered<liftoff::registry_push>);
+  STATIC_REQUIRE(liftoff::has_plan<planning_builder>);
+  STATIC_REQUIRE(liftoff::has_find<finding_transport>);
+  STATIC_REQUIRE(liftoff::declares_hook<planning_builder>(liftoff::hook::plan));
+  STATIC_REQUIRE(liftoff::declares_hook<finding_transport>(liftoff::hook::find));
+  STATIC_REQUIRE(liftoff::declares_hook<liftoff::docker_builder>(liftoff::hook::plan));
+  STATIC_REQUIRE(liftoff::declares_hook<liftoff::ecr_push>(liftoff::hook::find));
+  STATIC_REQUIRE_FALSE(liftoff::has_plan<fake::image_builder>);
+  STATIC_REQUIRE_FALSE(liftoff::declares_hook<fake::image_builder>(liftoff::hook::plan));
+  STATIC_REQUIRE_FALSE(liftoff::has_find<fake::push_transport>);
+  STATIC_REQUIRE_FALSE(liftoff::declares_hook<liftoff::registry_push>(liftoff::hook::find));
 }

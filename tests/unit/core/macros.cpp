@@ -1,8 +1,12 @@
 #include <liftoff/core/macros.hpp>
 
+#include <liftoff/core/spec.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
 
 namespace {
 liftoff::macro_values values() {
@@ -40,4 +44,41 @@ TEST_CASE("macros are substituted in every string of nested resource args, not i
   liftoff::substitute_macros(doc, values());
   CHECK(boost::json::serialize(doc) ==
         R"({"k8s":{"${run_id}":"x","labels":["ab12cd34",3,{"n":"mnist"}]}})");
+}
+
+TEST_CASE("${image_uri} stays as written until an image is known", "[core]") {
+  auto v = values();
+  v.image_uri.reset();
+  CHECK(liftoff::substitute_macros("${image_uri} for ${run_id}", v) == "${image_uri} for ab12cd34");
+  v.image_uri = "";
+  CHECK(liftoff::substitute_macros("[${image_uri}]", v) == "[]");
+}
+
+TEST_CASE("run_macro_values takes the built-in values from the spec", "[core]") {
+  liftoff::launch_spec spec;
+  spec.run_id = "r1";
+  spec.project = "mnist";
+  spec.name = "first";
+  spec.author = "ada";
+  auto lookup = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "DATA") return std::string("/data");
+    return std::nullopt;
+  };
+  auto before = liftoff::run_macro_values(spec, std::nullopt, lookup);
+  CHECK(liftoff::substitute_macros("${project_name}/${run_name}/${run_id}/${author}/${DATA}/${image_uri}", before) ==
+        "mnist/first/r1/ada//data/${image_uri}");
+  auto built = liftoff::run_macro_values(spec, "registry/x:1");
+  CHECK(liftoff::substitute_macros("${image_uri}", built) == "registry/x:1");
+}
+
+TEST_CASE("without a lookup, other macros come from the process environment", "[core]") {
+  ::setenv("LIFTOFF_MACROS_TEST_VALUE", "from-env", 1);
+  ::unsetenv("LIFTOFF_MACROS_TEST_UNSET");
+  CHECK(liftoff::environment_macro("LIFTOFF_MACROS_TEST_VALUE") == std::optional<std::string>("from-env"));
+  CHECK_FALSE(liftoff::environment_macro("LIFTOFF_MACROS_TEST_UNSET"));
+  CHECK_FALSE(liftoff::environment_macro(""));
+  liftoff::macro_values v;  // no lookup_env
+  CHECK(liftoff::substitute_macros("${LIFTOFF_MACROS_TEST_VALUE} ${LIFTOFF_MACROS_TEST_UNSET}", v) ==
+        "from-env ${LIFTOFF_MACROS_TEST_UNSET}");
+  ::unsetenv("LIFTOFF_MACROS_TEST_VALUE");
 }

@@ -29,15 +29,34 @@ TEST_CASE("the default resource follows the source and can be changed", "[core][
   liftoff::launcher_registry reg;
   liftoff::launch_spec s;
   s.source = liftoff::image_ref{"busybox"};
+  CHECK(reg.resource_for(s).empty());  // no backend said it is the default
+  reg.set_default_resource(liftoff::source_kind::image, "local-container");
   CHECK(reg.resource_for(s) == "local-container");
   s.source = liftoff::code_dir{"."};
+  CHECK(reg.resource_for(s).empty());
+  reg.set_default_resource(liftoff::source_kind::code, "local-process");
   CHECK(reg.resource_for(s) == "local-process");
   reg.set_default_resource(liftoff::source_kind::code, "local-container");
   CHECK(reg.resource_for(s) == "local-container");
   s.source = liftoff::git_ref{"https://x/r.git"};
-  CHECK(reg.resource_for(s) == "local-process");
+  CHECK(reg.resource_for(s).empty());
   s.resource = "kubernetes";
   CHECK(reg.resource_for(s) == "kubernetes");
+}
+
+TEST_CASE("a spec with no resource and no default says what there is", "[core][registry]") {
+  auto reg = make_registry();
+  liftoff::launch_spec s;
+  s.source = liftoff::code_dir{"."};
+  auto l = reg.find(s);
+  REQUIRE_FALSE(l.has_value());
+  CHECK(l.error().code == liftoff::error::unknown_resource);
+  CHECK(l.error().message == "the spec names no resource and this program has no default one for code sources: "
+                             "give one of local-container, local-process");
+  reg.set_default_resource(liftoff::source_kind::code, "local-process");
+  auto found = reg.find(s);
+  REQUIRE(found.has_value());
+  CHECK(found->handles() == liftoff::source_kind::code);
 }
 
 TEST_CASE("registry errors say what exists", "[core][registry]") {

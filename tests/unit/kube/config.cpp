@@ -1,6 +1,6 @@
 #include <liftoff/kube/config.hpp>
 
-#include <liftoff/docker/detail/base64.hpp>
+#include <liftoff/detail/base64.hpp>
 
 #include "support/env_guard.hpp"
 #include "support/test_support.hpp"
@@ -27,7 +27,7 @@ namespace {
 
 bool contains(std::string const& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-std::string b64(std::string const& s) { return liftoff::docker::detail::base64_encode(s); }
+std::string b64(std::string const& s) { return liftoff::detail::base64_encode(s); }
 
 load_options files(std::vector<std::filesystem::path> f, std::string context = {}) {
   load_options o;

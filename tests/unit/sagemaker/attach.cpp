@@ -3,9 +3,9 @@
 // before (by a process that then went away) is found again by its name and
 // followed to its end.
 
-#include <liftoff/target/sagemaker.hpp>
+#include <liftoff/sagemaker/target.hpp>
 
-#include <liftoff/agent/sagemaker.hpp>
+#include <liftoff/sagemaker/reattach.hpp>
 
 #include "fixture.hpp"
 #include "support/aws_test_server.hpp"
@@ -137,7 +137,7 @@ TEST_CASE("agent::sagemaker_reattach follows the run's training job", "[sagemake
   add_existing(a, s, scripts::succeed({"agent sees this"}));
   auto fn = agent::sagemaker_reattach(a.fresh_target());
   reports r;
-  agent::reattach_request req;
+  liftoff::reattach_request req;
   req.run_id = s.run_id;
   req.resource = "sagemaker";
   req.spec = s;

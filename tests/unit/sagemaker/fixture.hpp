@@ -6,7 +6,7 @@
 
 #include <liftoff/sagemaker/training_job.hpp>
 
-#include <liftoff/target/sagemaker.hpp>
+#include <liftoff/sagemaker/target.hpp>
 
 #include "support/aws_test_server.hpp"
 #include "support/test_support.hpp"

@@ -3,7 +3,7 @@
 // CloudWatch logs, failures, spot interruptions, stops, throttling,
 // credentials, role names, names taken by earlier attempts and dry runs.
 
-#include <liftoff/target/sagemaker.hpp>
+#include <liftoff/sagemaker/target.hpp>
 
 #include "fixture.hpp"
 #include "support/aws_test_server.hpp"

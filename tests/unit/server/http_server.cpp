@@ -288,6 +288,53 @@ TEST_CASE("API server: queues are created, listed with counts, described and del
   CHECK(c.get_json("/queues").as_array().empty());
 }
 
+TEST_CASE("API server: a queue without a resource is told the deployment's resources", "[server]") {
+  liftoff::test::temp_dir dir;
+  SECTION("known") {
+    api_server_options o;
+    o.resources = {"local-process", "kubernetes"};
+    test_server s(dir, o);
+    auto c = make_caller(s);
+    auto none = c.post("/queues", json::object{{"name", "x"}, {"resource", ""}});
+    CHECK(none.status == 400);
+    CHECK(error_message_of(none) == "queue: field 'resource': expected one of: local-process, kubernetes");
+    auto typo = c.post("/queues", json::object{{"name", "x"}, {"resource", "kubernets"}});
+    CHECK(typo.status == 201);
+    CHECK(contains(std::string(typo.headers["X-Liftoff-Warning"]), "kubernets"));
+  }
+  SECTION("not known") {
+    test_server s(dir);
+    auto c = make_caller(s);
+    auto none = c.post("/queues", json::object{{"name", "x"}, {"resource", ""}});
+    CHECK(none.status == 400);
+    CHECK(error_message_of(none) == "queue: field 'resource': expected a resource name such as the agent's");
+    CHECK(c.post("/queues", json::object{{"name", "x"}, {"resource", "kubernets"}}).status == 201);
+  }
+}
+
+TEST_CASE("API server: a push through the server's service wakes a parked lease", "[server]") {
+  liftoff::test::temp_dir dir;
+  test_server s(dir);
+  auto c = make_caller(s);
+  c.make_queue("q");
+  auto agent = c.make_agent({"q"});
+  auto waiting = std::async(std::launch::async, [&] {
+    auto mine = make_caller(s);
+    return mine.post("/queues/q/lease?wait=20", json::object{{"agent", agent}});
+  });
+  REQUIRE(liftoff::test::wait_until([&] { return s.server().parked_requests() == 1; }, 10));
+  // What a dashboard in the same program does: no HTTP.
+  liftoff::server::push_request r;
+  r.spec = json::object{{"image", "busybox"}, {"name", "from-service"}};
+  auto started = std::chrono::steady_clock::now();
+  auto pushed = s.server().service().push("q", r);
+  REQUIRE(pushed.has_value());
+  auto got = waiting.get();
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  REQUIRE(got.status == 200);
+  CHECK(json::parse(got.body).at("id") == pushed->id);
+}
+
 TEST_CASE("API server: items leave by priority then push order, or pure FIFO", "[server]") {
   liftoff::test::temp_dir dir;
   test_server s(dir);

@@ -1,4 +1,5 @@
 #include <liftoff/server/sqlite_store.hpp>
+#include <liftoff/server/detail/sqlite.hpp>
 
 #include "support/test_support.hpp"
 
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -339,6 +341,27 @@ TEST_CASE("sqlite_store: a queue with pending items is deleted only with force",
   REQUIRE(dup.has_value());
   CHECK(s.create_queue({"dup", "local-process", {}, true, {}}).error().code == store_error::already_exists);
   CHECK(s.create_queue({"bad name", "local-process", {}, true, {}}).error().code == store_error::invalid_request);
+}
+
+TEST_CASE("sqlite_store: a push without a run id gets one that starts with a letter", "[store]") {
+  liftoff::test::temp_dir dir;
+  auto s = open_store(dir);
+  make_queue(s, "q");
+  // Kubernetes and SageMaker names must start with a letter; 40 ids drawn from
+  // letters and digits alike would almost surely include one that does not.
+  for (int i = 0; i < 40; ++i) {
+    auto item = s.push("q", priority::medium, spec("n"), {}, t0);
+    REQUIRE(item.has_value());
+    INFO(item->run_id);
+    CHECK(item->run_id.size() == 8);
+    CHECK(std::isalpha(static_cast<unsigned char>(item->run_id[0])));
+  }
+  liftoff::server::queue_record no_resource;
+  no_resource.name = "bare";
+  auto refused = s.create_queue(no_resource);
+  REQUIRE(refused.has_error());
+  CHECK(refused.error().code == store_error::invalid_request);
+  CHECK(refused.error().what() == "queue 'bare' needs a resource name such as the agent's");
 }
 
 TEST_CASE("sqlite_store: a failing operation changes nothing", "[store]") {

@@ -1,4 +1,5 @@
 #include <liftoff/server/wire.hpp>
+#include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -9,6 +9,8 @@
 // that each section appears once with each key once, every line keeping its
 // original line number for messages.
 
+#include <liftoff/detail/lines.hpp>
+
 #include <liftoff/core/error.hpp>
 
 #include <boost/property_tree/ini_parser.hpp>
@@ -68,12 +70,7 @@ inline result<ini_sections> parse_ini(std::string_view text, std::string const& 
   bool after_empty_key = false;  // indented lines under "key =" are nested settings
 
   std::size_t number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view raw = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (std::string_view raw : liftoff::detail::lines_of(text)) {
     ++number;
     auto const t = ini_trim(raw);
     if (t.empty() || t.front() == '#' || t.front() == ';') continue;

@@ -3,21 +3,6 @@
 
 namespace liftoff {
 
-namespace detail {
-
-inline void prepare_spec(launch_spec& spec, artifact const& delivered) {
-  ensure_run_id(spec);
-  macro_values values;
-  values.project_name = spec.project;
-  values.run_id = spec.run_id;
-  values.run_name = spec.name;
-  values.image_uri = delivered.image;
-  values.author = spec.author;
-  substitute_macros(spec.resource_args, values);
-}
-
-}  // namespace detail
-
 template <class Source, class Builder, class Transport, class Target>
 result<void> launcher<Source, Builder, Transport, Target>::validate(launch_spec const& spec) const {
   if (kind_of(spec.source) != Source::kind)
@@ -41,7 +26,7 @@ auto launcher<Source, Builder, Transport, Target>::try_launch(launch_spec spec, 
   if (!fetched) return detail::at_stage(std::move(fetched).error(), failure_stage::source);
 
   std::optional<artifact> found;
-  if constexpr (detail::plans_output<Builder> && detail::finds_delivered<Transport>) {
+  if constexpr (declares_hook<Builder>(hook::plan) && declares_hook<Transport>(hook::find)) {
     if (!options.dry_run())
       if (auto planned = builder_.planned(*fetched, spec); planned && *planned)
         if (auto at_destination = transport_.find(**planned, spec, options); at_destination && *at_destination)

@@ -4,11 +4,11 @@
 // The words of Kubernetes REST calls: percent-encoded path segments and
 // query values, and the `Status` object the API server answers errors with.
 
+#include <liftoff/net/url.hpp>
+
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <string>
 #include <string_view>
@@ -17,28 +17,7 @@
 
 namespace liftoff::kube::detail {
 
-/// Percent-encodes everything but RFC 3986 unreserved characters (a path segment or a query value).
-inline std::string url_encode(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
-
-/// Builds "?a=1&b=x%3Dy".
-class query_string {
-public:
-  query_string& add(std::string_view key, std::string_view value) {
-    s_ += s_.empty() ? '?' : '&';
-    s_ += key;
-    s_ += '=';
-    s_ += url_encode(value);
-    return *this;
-  }
-  /// Adds the parameter only when `value` is not empty.
-  query_string& add_if(std::string_view key, std::string_view value) {
-    return value.empty() ? *this : add(key, value);
-  }
-  std::string const& str() const noexcept { return s_; }
-
-private:
-  std::string s_;
-};
+using net::query_string;
 
 /// The parts of a `Status` that error messages use.
 struct api_status {

@@ -7,7 +7,7 @@
 
 #include <liftoff/core/error.hpp>
 #include <liftoff/detail/process.hpp>
-#include <liftoff/docker/detail/base64.hpp>
+#include <liftoff/detail/base64.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -112,7 +112,7 @@ inline std::string exec_info_json(std::string_view api_version, exec_cluster_inf
     c["server"] = cluster->server;
     if (!cluster->tls_server_name.empty()) c["tls-server-name"] = cluster->tls_server_name;
     if (cluster->insecure_skip_tls_verify) c["insecure-skip-tls-verify"] = true;
-    if (!cluster->ca_pem.empty()) c["certificate-authority-data"] = docker::detail::base64_encode(cluster->ca_pem);
+    if (!cluster->ca_pem.empty()) c["certificate-authority-data"] = liftoff::detail::base64_encode(cluster->ca_pem);
     spec["cluster"] = std::move(c);
   }
   boost::json::object o;

@@ -155,7 +155,7 @@ public:
   result<std::string> data(std::string_view key) const {
     auto s = str(key);
     if (!s || s->empty()) return s;
-    auto decoded = docker::detail::base64_decode(*s);
+    auto decoded = liftoff::detail::base64_decode(*s);
     if (!decoded || decoded->empty())
       return diagnostic(error::invalid_spec, where(key) + ": expected base64-encoded PEM data");
     return *decoded;

@@ -9,7 +9,6 @@
 #include <liftoff/server/detail/artifacts.hpp>
 #include <liftoff/server/detail/http_util.hpp>
 #include <liftoff/server/detail/http_waiters.hpp>
-#include <liftoff/server/detail/run_logs.hpp>
 #include <liftoff/server/http_server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -121,12 +120,10 @@ inline result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view tex
 class http_core {
 public:
   waiter_hub hub;           ///< parked long-polls
-  artifact_store artifacts; ///< DATA/artifacts
-  run_logs logs;            ///< DATA/logs
+  artifact_store artifacts; ///< DATA/artifacts (run logs are the service's)
 
   http_core(api_server_options const& options, api_backend& backend, std::span<route const> routes)
       : artifacts(options.data_dir),
-        logs(options.data_dir),
         options_(options),
         backend_(backend),
         routes_(routes),
@@ -158,7 +155,6 @@ public:
     auto ep = parse_listen_address(options_.listen);
     if (!ep) return ep.error();
     if (auto r = artifacts.prepare(); !r) return r.error();
-    if (auto r = logs.prepare(); !r) return r.error();
     error_code ec;
     acceptor_.open(ep->protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);

@@ -2,12 +2,14 @@
 #define LIFTOFF_SERVER_DETAIL_HTTP_UTIL_HPP
 
 // What the API server's network side and its route handlers share: replies,
-// the route table matcher, query parameters, digests and canonical JSON.
+// the route table matcher, query parameters and digests (canonical JSON and
+// the other helpers the service layer shares are in detail/util.hpp).
 // Nothing here depends on the store type.
 
 #include <liftoff/core/error.hpp>
 #include <liftoff/core/spec.hpp>
 #include <liftoff/detail/sha256.hpp>
+#include <liftoff/server/detail/util.hpp>
 #include <liftoff/server/wire.hpp>
 
 #include <boost/beast/http/verb.hpp>
@@ -247,64 +249,6 @@ inline std::string loggable_target(boost::urls::url_view const& u) {
 
 using liftoff::detail::is_sha256_hex;
 using sha256_hasher = liftoff::detail::sha256;
-
-inline void write_canonical(boost::json::value const& v, std::string& out) {
-  if (auto const* o = v.if_object()) {
-    std::vector<std::pair<std::string_view, boost::json::value const*>> fields;
-    for (auto const& kv : *o) fields.emplace_back(kv.key(), &kv.value());
-    std::sort(fields.begin(), fields.end(), [](auto const& a, auto const& b) { return a.first < b.first; });
-    out += '{';
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i) out += ',';
-      out += boost::json::serialize(boost::json::string(fields[i].first));
-      out += ':';
-      write_canonical(*fields[i].second, out);
-    }
-    out += '}';
-  } else if (auto const* a = v.if_array()) {
-    out += '[';
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      if (i) out += ',';
-      write_canonical((*a)[i], out);
-    }
-    out += ']';
-  } else {
-    out += boost::json::serialize(v);
-  }
-}
-
-/** `v` serialized with every object's keys sorted and no whitespace, so that
-    equal values give equal text whatever order their fields came in. */
-inline std::string canonical_json(boost::json::value const& v) {
-  std::string out;
-  write_canonical(v, out);
-  return out;
-}
-
-/// "sha256:<hex>" of the canonical JSON of `v`: a job version's digest.
-inline std::string json_digest(boost::json::value const& v) {
-  return "sha256:" + liftoff::detail::sha256_hex(canonical_json(v));
-}
-
-/// Letters, digits, '.', '_' and '-', not starting with '.', 1 to `max` characters.
-inline bool is_safe_name(std::string_view s, std::size_t max) noexcept {
-  if (s.empty() || s.size() > max || s.front() == '.') return false;
-  for (unsigned char ch : s)
-    if (!std::isalnum(ch) && ch != '.' && ch != '_' && ch != '-') return false;
-  return true;
-}
-
-/** Merges `from` into `into`: objects merge key by key, anything else from
-    `from` replaces what `into` had. */
-inline void deep_merge(boost::json::object& into, boost::json::object const& from) {
-  for (auto const& kv : from) {
-    auto* mine = into.if_contains(kv.key());
-    if (mine && mine->is_object() && kv.value().is_object())
-      deep_merge(mine->get_object(), kv.value().get_object());
-    else
-      into[kv.key()] = kv.value();
-  }
-}
 
 }  // namespace liftoff::server::detail
 

@@ -5,8 +5,9 @@
 // DATA/logs/<run_id>.log, read back by byte offset.
 
 #include <liftoff/core/error.hpp>
-#include <liftoff/server/detail/http_util.hpp>
+#include <liftoff/server/detail/util.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>

@@ -1,9 +1,13 @@
 #ifndef LIFTOFF_SERVER_IMPL_HTTP_SERVER_HPP
 #define LIFTOFF_SERVER_IMPL_HTTP_SERVER_HPP
 
-#include <liftoff/core/spec.hpp>
-#include <liftoff/server/config_template.hpp>
+// The HTTP half of the server: each handler reads its request, calls one
+// operation of `basic_service` and writes the answer. What an operation does
+// (merging specs, filling templates, checking states) is the service's.
+
 #include <liftoff/server/detail/http_core.hpp>
+#include <liftoff/server/detail/util.hpp>
+#include <liftoff/server/service.hpp>
 #include <liftoff/server/wire.hpp>
 
 #include <boost/json/value_from.hpp>
@@ -13,9 +17,6 @@
 #include <cstring>
 #include <iostream>
 #include <map>
-#include <mutex>
-#include <set>
-#include <unordered_map>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -113,12 +114,6 @@ inline boost::json::object counts_json(std::map<item_state, std::int64_t> const&
   return o;
 }
 
-/// Prefixes a diagnostic's sentence with what the request was about.
-inline diagnostic about(std::string_view what, diagnostic d) {
-  d.message = std::string(what) + ": " + d.what();
-  return d;
-}
-
 /// Writes the admin token file, readable by its owner only.
 inline result<void> write_private_file(std::filesystem::path const& path, std::string const& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -145,7 +140,7 @@ inline result<void> write_private_file(std::filesystem::path const& path, std::s
 template <store Store>
 class basic_api_server<Store>::backend final : public detail::api_backend {
 public:
-  backend(Store& s, api_server_options const& o) : store_(s), options_(o) {}
+  backend(basic_service<Store>& service, api_server_options const& o) : service_(service), options_(o) {}
 
   void attach(detail::http_core& core) { core_ = &core; }
 
@@ -161,12 +156,9 @@ public:
     auto token = authorization.substr(space + 1);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    auto found = store_.find_token(hash_token(token));
+    auto found = service_.authenticate(token);
     if (!found) return found.error();
-    if (!*found)
-      return diagnostic(error::invalid_request, "the API token is not valid: it is unknown or was revoked; log in again with a "
-                                               "current one (`liftoff login`; an admin makes one with `liftoff token create`)");
-    return (*found)->name;
+    return std::move(found->name);
   }
 
   detail::http_reply handle(detail::request_context& c) override {
@@ -176,34 +168,27 @@ public:
   }
 
   void sweep() override {
-    auto now = store_clock::now();
-    if (auto expired = store_.expire_leases(now, options_.max_attempts)) {
-      for (auto const& e : *expired) {
+    auto done = service_.sweep();
+    if (done.expired) {
+      for (auto const& e : *done.expired)
         core_->log("lease of item " + std::to_string(e.item_id) + " (run " + e.run_id + ") by agent " +
                    std::to_string(e.agent) + " expired after attempt " + std::to_string(e.attempts) +
                    (e.requeued ? "; back on queue " + e.queue : "; the item failed (stage agent)"));
-        if (e.requeued) core_->hub.notify(detail::queue_key(e.queue));
-        core_->hub.notify(detail::run_key(e.run_id));
-      }
     } else {
-      core_->log("expiring leases failed: " + expired.error().what());
+      core_->log("expiring leases failed: " + done.expired.error().what());
     }
-    if (auto lost = store_.mark_lost_agents(now, options_.agent_lost_after)) {
-      for (auto const& a : *lost)
+    if (done.lost) {
+      for (auto const& a : *done.lost)
         core_->log("agent " + std::to_string(a.id) + " (" + a.name + ") is lost: no heartbeat for " +
                    std::to_string(options_.agent_lost_after.count() / 1000) + " s");
     } else {
-      core_->log("marking lost agents failed: " + lost.error().what());
+      core_->log("marking lost agents failed: " + done.lost.error().what());
     }
   }
 
 private:
   using reply = detail::http_reply;
   using ctx_t = detail::request_context;
-
-  static time_point now_ms() {
-    return time_point(std::chrono::duration_cast<std::chrono::milliseconds>(store_clock::now().time_since_epoch()));
-  }
 
   template <class T>
   static reply json(unsigned status, T const& v) {
@@ -218,39 +203,34 @@ private:
     return detail::json_reply(200, a);
   }
 
+  /// A record as JSON, or the error.
+  template <class T>
+  static result<reply> json_or_error(unsigned status, result<T> const& r) {
+    if (!r) return r.error();
+    return json(status, *r);
+  }
+
+  template <class T>
+  static result<reply> list_or_error(result<std::vector<T>> const& r) {
+    if (!r) return r.error();
+    return json_list(*r);
+  }
+
   result<reply> dispatch(ctx_t& c) {
     using namespace detail;
     switch (static_cast<api_route>(c.route)) {
       case route_health: return json_reply(200, boost::json::object{{"status", "ok"}});
       case route_token_create: return create_token(c);
-      case route_token_list: {
-        auto t = store_.list_tokens();
-        if (!t) return t.error();
-        return json_list(*t);
-      }
+      case route_token_list: return list_or_error(service_.list_tokens());
       case route_token_revoke: {
         auto id = path_id(c.params[0], "token");
         if (!id) return id.error();
-        auto t = store_.revoke_token(*id);
-        if (!t) return t.error();
-        return json(200, *t);
+        return json_or_error(200, service_.revoke_token(*id));
       }
       case route_job_create: return create_job(c);
-      case route_job_list: {
-        auto j = store_.list_jobs();
-        if (!j) return j.error();
-        return json_list(*j);
-      }
-      case route_job_versions: {
-        auto j = store_.list_job_versions(c.params[0]);
-        if (!j) return j.error();
-        return json_list(*j);
-      }
-      case route_job_version: {
-        auto j = store_.get_job_version(c.params[0], c.params[1]);
-        if (!j) return j.error();
-        return json(200, *j);
-      }
+      case route_job_list: return list_or_error(service_.list_jobs());
+      case route_job_versions: return list_or_error(service_.list_job_versions(c.params[0]));
+      case route_job_version: return json_or_error(200, service_.get_job_version(c.params[0], c.params[1]));
       case route_job_alias: return set_alias(c);
       case route_queue_create: return create_queue(c);
       case route_queue_list: return list_queues();
@@ -262,11 +242,7 @@ private:
       case route_lease: return lease(c);
       case route_item_ack: return ack(c);
       case route_agent_register: return register_agent(c);
-      case route_agent_list: {
-        auto a = store_.list_agents();
-        if (!a) return a.error();
-        return json_list(*a);
-      }
+      case route_agent_list: return list_or_error(service_.list_agents());
       case route_agent_get:
       case route_agent_heartbeat:
       case route_agent_stop:
@@ -276,7 +252,7 @@ private:
       case route_run_report: return report(c);
       case route_run_logs_append: return append_logs(c);
       case route_run_logs_read: return read_logs(c);
-      case route_run_stop: return stop_run(c.params[0]);
+      case route_run_stop: return json_or_error(200, service_.stop_run(c.params[0]));
       default: break;
     }
     return diagnostic(error::not_found, "no handler for this endpoint");
@@ -290,55 +266,14 @@ private:
     field_reader f(*body, "token");
     f.only({"name"});
     auto name = f.string("name");
-    if (f.ok() && (name.empty() || name.size() > 64))
-      f.fail("name", "expected 1 to 64 characters, got " + std::to_string(name.size()));
     if (!f.ok()) return f.error();
-    auto token = make_token();
-    auto rec = store_.add_token(name, hash_token(token), now_ms());
-    if (!rec) return rec.error();
-    return detail::json_reply(201, boost::json::object{{"token", token}, {"record", boost::json::value_from(*rec)}});
+    auto made = service_.create_token(name);
+    if (!made) return made.error();
+    return detail::json_reply(201, boost::json::object{{"token", made->token},
+                                                       {"record", boost::json::value_from(made->record)}});
   }
 
   // ---- jobs ----
-
-  /// Checks a job's source: launch-spec fields with exactly one of image, git and code; a code artifact must be here.
-  result<void> check_job_source(boost::json::object const& source) {
-    int kinds = 0;
-    for (auto k : {"image", "git", "code"}) kinds += source.contains(k) ? 1 : 0;
-    if (kinds != 1)
-      return diagnostic(error::invalid_request,
-                        "job: field 'source': expected exactly one of image, git and code, got " +
-                            std::to_string(kinds));
-    for (auto k : {"run_id", "queue"})
-      if (source.contains(k))
-        return diagnostic(error::invalid_request, std::string("job: field 'source': '") + k +
-                                                      "' belongs to a run, not to a job");
-    auto spec = parse_launch_spec(source);
-    if (!spec) return detail::about("job: field 'source'", spec.error());
-    return check_artifact(*spec, "job: field 'source'");
-  }
-
-  result<void> check_artifact(launch_spec const& spec, std::string_view what) {
-    if (auto const* code = std::get_if<code_dir>(&spec.source); code && !code->artifact.empty()) {
-      auto hex = std::string_view(code->artifact).substr(7);
-      if (!core_->artifacts.contains(hex))
-        return diagnostic(error::invalid_request, std::string(what) + ": code.artifact: the server has no artifact " +
-                                                      code->artifact + "; upload it first (PUT /api/v1/artifacts/" +
-                                                      std::string(hex) + ")");
-    }
-    return {};
-  }
-
-  static result<void> check_alias(std::string const& alias) {
-    bool version_like = alias.size() > 1 && alias[0] == 'v' &&
-                        alias.find_first_not_of("0123456789", 1) == std::string::npos;
-    if (alias == "latest" || version_like || !detail::is_safe_name(alias, 64))
-      return diagnostic(error::invalid_request,
-                        "job: field 'aliases': \"" + alias +
-                            "\" cannot be an alias (expected letters, digits, '.', '_' or '-', "
-                            "and neither 'latest' nor a version like v3)");
-    return {};
-  }
 
   result<reply> create_job(ctx_t& c) {
     auto body = detail::json_body(c);
@@ -348,28 +283,12 @@ private:
     auto name = f.string("name");
     auto source = f.object_or_empty("source");
     auto aliases = f.strings("aliases");
-    if (f.ok() && !detail::is_safe_name(name, 128))
-      f.fail("name", "expected 1 to 128 letters, digits, '.', '_' or '-', got \"" + name + "\"");
     if (f.ok() && !f.has("source")) f.fail("source", "required, missing");
     if (!f.ok()) return f.error();
-    if (auto ok = check_job_source(source); !ok) return ok.error();
-    for (auto const& a : aliases)
-      if (auto ok = check_alias(a); !ok) return ok.error();
-    auto digest = detail::json_digest(source);
+    auto added = service_.add_job(name, source, aliases);
+    if (!added) return added.error();
     // 201 for a new version, 200 when a version has this source already.
-    bool created = true;
-    if (auto versions = store_.list_job_versions(name))
-      for (auto const& existing : *versions) created = created && existing.digest != digest;
-    auto v = store_.add_job_version(name, source, digest, now_ms());
-    if (!v) return v.error();
-    auto selector = "v" + std::to_string(v->version);
-    for (auto const& a : aliases)
-      if (auto s = store_.set_job_alias(name, a, selector); !s) return s.error();
-    if (!aliases.empty()) {
-      v = store_.get_job_version(name, selector);
-      if (!v) return v.error();
-    }
-    return json(created ? 201 : 200, *v);
+    return json(added->created ? 201 : 200, added->version);
   }
 
   result<reply> set_alias(ctx_t& c) {
@@ -379,76 +298,58 @@ private:
     f.only({"version"});
     auto selector = f.string("version");
     if (!f.ok()) return f.error();
-    if (auto ok = check_alias(c.params[1]); !ok) return ok.error();
-    auto v = store_.set_job_alias(c.params[0], c.params[1], selector);
-    if (!v) return v.error();
-    return json(200, *v);
+    return json_or_error(200, service_.set_job_alias(c.params[0], c.params[1], selector));
   }
 
   // ---- queues ----
+
+  static boost::json::value queue_json(queue_record const& q, std::map<item_state, std::int64_t> const& counts) {
+    auto v = boost::json::value_from(q);
+    v.as_object()["counts"] = detail::counts_json(counts);
+    return v;
+  }
 
   result<reply> create_queue(ctx_t& c) {
     auto body = detail::json_body(c);
     if (!body) return body.error();
     field_reader f(*body, "queue");
     f.only({"name", "resource", "config_template", "prioritized"});
-    queue_record q;
+    queue_request q;
     q.name = f.string("name");
     q.resource = f.string("resource");
-    auto tmpl_json = f.object_or_empty("config_template");
+    q.config_template = f.object_or_empty("config_template");
     q.prioritized = f.boolean_or("prioritized", true);
-    if (f.ok() && q.resource.empty()) f.fail("resource", "expected a resource name such as local-process");
+    if (f.ok() && q.resource.empty()) f.fail("resource", "expected " + detail::expected_resource(options_.resources));
     if (!f.ok()) return f.error();
-    auto tmpl = config_template::parse(tmpl_json);
-    if (!tmpl) return detail::about("queue: field 'config_template'", tmpl.error());
-    auto normalized = tmpl->to_json();
-    if (auto const* o = normalized.if_object()) q.config_template = *o;
-    q.created_at = now_ms();
-    auto made = store_.create_queue(std::move(q));
+    auto made = service_.create_queue(q);
     if (!made) return made.error();
-    auto r = json(201, *made);
-    for (auto const& w : tmpl->warnings()) r.headers.emplace_back("X-Liftoff-Warning", w);
+    auto r = json(201, made->queue);
+    for (auto const& w : made->warnings) r.headers.emplace_back("X-Liftoff-Warning", w);
     return r;
   }
 
   result<reply> list_queues() {
-    auto qs = store_.list_queues();
+    auto qs = service_.list_queues();
     if (!qs) return qs.error();
     boost::json::array out;
-    for (auto const& q : *qs) {
-      auto counts = store_.count_items(q.name);
-      if (!counts) return counts.error();
-      auto v = boost::json::value_from(q);
-      v.as_object()["counts"] = detail::counts_json(*counts);
-      out.push_back(std::move(v));
-    }
+    for (auto const& q : *qs) out.push_back(queue_json(q.queue, q.counts));
     return detail::json_reply(200, out);
   }
 
   result<reply> describe_queue(std::string const& name) {
-    auto q = store_.get_queue(name);
-    if (!q) return q.error();
-    auto counts = store_.count_items(name);
-    if (!counts) return counts.error();
-    auto v = boost::json::value_from(*q);
-    auto& o = v.as_object();
-    o["counts"] = detail::counts_json(*counts);
+    auto d = service_.describe_queue(name);
+    if (!d) return d.error();
+    auto v = queue_json(d->queue, d->counts);
     boost::json::array pending;
-    for (auto state : {item_state::queued, item_state::leased}) {
-      auto items = store_.list_items(name, state);
-      if (!items) return items.error();
-      for (auto const& i : *items) pending.push_back(boost::json::value_from(i));
-    }
-    o["items"] = std::move(pending);
+    for (auto const& i : d->pending) pending.push_back(boost::json::value_from(i));
+    v.as_object()["items"] = std::move(pending);
     return detail::json_reply(200, v);
   }
 
   result<reply> delete_queue(ctx_t& c) {
     auto force = detail::query_bool(c, "force", false);
     if (!force) return force.error();
-    auto d = store_.delete_queue(c.params[0], *force);
-    if (!d) return d.error();
-    core_->hub.notify(detail::queue_key(c.params[0]));
+    if (auto d = service_.delete_queue(c.params[0], *force); !d) return d.error();
     return detail::empty_reply(204);
   }
 
@@ -458,89 +359,31 @@ private:
       state = item_state_from_string(*s);
       if (!state) return detail::bad_query("state", "queued, leased, acked, done or failed", *s);
     }
-    if (auto q = store_.get_queue(c.params[0]); !q) return q.error();
-    auto items = store_.list_items(c.params[0], state);
-    if (!items) return items.error();
-    return json_list(*items);
+    return list_or_error(service_.list_items(c.params[0], state));
   }
 
   // ---- items ----
 
-  /** The launch spec a push makes: the stored job's source under the
-      request's own spec, the queue's filled template over its
-      resource_args, the queue's resource and name, a run id. */
   result<reply> push(ctx_t& c) {
     auto body = detail::json_body(c);
     if (!body) return body.error();
     field_reader f(*body, "push");
     f.only({"spec", "job", "priority", "variables"});
-    auto spec_in = f.object_or_empty("spec");
-    auto job = f.string_or("job", "");
+    push_request r;
+    auto spec = f.object_or_empty("spec");
+    r.job = f.string_or("job", "");
     auto priority_name = f.string_or("priority", "medium");
-    auto variables = f.object_or_empty("variables");
+    r.variables = f.object_or_empty("variables");
     if (!f.ok()) return f.error();
     auto prio = priority_from_string(priority_name);
     if (!prio)
       return diagnostic(error::invalid_request,
                         "push: field 'priority': expected critical, high, medium or low, got \"" + priority_name + "\"");
-    if (!f.has("spec") && job.empty())
-      return diagnostic(error::invalid_request, "push: give a launch spec (field 'spec'), a stored job (field 'job') or both");
-
-    auto q = store_.get_queue(c.params[0]);
-    if (!q) return q.error();
-
-    boost::json::object merged;
-    if (!job.empty()) {
-      auto colon = job.find(':');
-      std::string name = job.substr(0, colon);
-      std::string selector = colon == std::string::npos ? "latest" : job.substr(colon + 1);
-      if (name.empty() || selector.empty())
-        return diagnostic(error::invalid_request,
-                          "push: field 'job': expected NAME, NAME:ALIAS or NAME:vN, got \"" + job + "\"");
-      auto v = store_.get_job_version(name, selector);
-      if (!v) return detail::about("push: field 'job'", v.error());
-      merged = v->source;
-      merged["job_name"] = name;
-      if (spec_in.contains("image") || spec_in.contains("git") || spec_in.contains("code"))
-        for (auto k : {"image", "git", "code"}) merged.erase(k);
-    }
-    for (auto const& kv : spec_in) merged[kv.key()] = kv.value();
-
-    auto tmpl = config_template::parse(q->config_template);
-    if (!tmpl) return detail::about("queue '" + q->name + "' has an unusable config template", tmpl.error());
-    auto filled = tmpl->fill(variables);
-    if (!filled) {
-      auto d = filled.error();
-      d.code = make_error_code(error::invalid_request);
-      return detail::about("push: field 'variables'", std::move(d));
-    }
-    if (!filled->empty()) {
-      boost::json::object args;
-      if (auto const* existing = merged.if_contains("resource_args"); existing && existing->is_object())
-        args = existing->get_object();
-      else if (existing && !existing->is_null())
-        return diagnostic(error::invalid_spec, "push: resource_args: expected an object keyed by resource name, got " +
-                                                   std::string(json_kind_name(*existing)));
-      // The queue's template is the queue owner's word: it wins over the spec's own values.
-      detail::deep_merge(args, *filled);
-      merged["resource_args"] = std::move(args);
-    }
-    merged["resource"] = q->resource;
-    merged["queue"] = q->name;
-    if (auto const* rid = merged.if_contains("run_id"); !rid || !rid->is_string() || rid->get_string().empty())
-      merged["run_id"] = make_run_id();
-
-    auto spec = parse_launch_spec(merged);
-    if (!spec) return detail::about("push", spec.error());
-    if (auto ok = check_artifact(*spec, "push"); !ok) return ok.error();
-    auto stored = to_json(*spec);
-    auto item = store_.push(q->name, *prio, stored.as_object(), spec->run_id, now_ms());
-    if (!item) return item.error();
-    core_->hub.notify(detail::queue_key(q->name));
-    return json(201, *item);
+    r.priority = *prio;
+    if (f.has("spec")) r.spec = std::move(spec);
+    return json_or_error(201, service_.push(c.params[0], r));
   }
 
-  /// Agents of a multi-queue lease take their queues in turn, starting after the one that last gave them an item.
   result<reply> lease(ctx_t& c) {
     auto wait = detail::query_wait(c, options_.max_wait);
     if (!wait) return wait.error();
@@ -552,27 +395,12 @@ private:
     else f.only({"agent"});
     auto agent = f.integer("agent");
     std::vector<std::string> queues = several ? f.strings("queues") : std::vector<std::string>{c.params[0]};
-    if (f.ok() && queues.empty()) f.fail("queues", "expected at least one queue name");
     if (!f.ok()) return f.error();
     if (!c.deadline) c.deadline = std::chrono::steady_clock::now() + *wait;
-
-    std::size_t start = 0;
-    if (several) {
-      std::lock_guard lock(rr_mutex_);
-      start = next_queue_[agent] % queues.size();
-    }
-    for (std::size_t i = 0; i < queues.size(); ++i) {
-      auto idx = (start + i) % queues.size();
-      auto item = store_.lease(queues[idx], agent, options_.lease_time, now_ms());
-      if (!item) return item.error();
-      if (*item) {
-        if (several) {
-          std::lock_guard lock(rr_mutex_);
-          next_queue_[agent] = idx + 1;
-        }
-        return json(200, **item);
-      }
-    }
+    auto item = several ? service_.lease_any(queues, agent) : service_.lease(queues.front(), agent);
+    if (!item) return item.error();
+    if (*item) return json(200, **item);
+    // Nothing yet: wait for a push (or a requeue) on any of the queues.
     auto r = detail::empty_reply(204);
     for (auto const& q : queues) r.park_on.push_back(detail::queue_key(q));
     return r;
@@ -587,9 +415,7 @@ private:
     f.only({"agent"});
     auto agent = f.integer("agent");
     if (!f.ok()) return f.error();
-    auto item = store_.ack(*id, agent);
-    if (!item) return item.error();
-    return json(200, *item);
+    return json_or_error(200, service_.ack(*id, agent));
   }
 
   // ---- agents ----
@@ -599,9 +425,7 @@ private:
     if (!body) return body.error();
     auto reg = agent_registration_from_json(*body);
     if (!reg) return reg.error();
-    auto a = store_.register_agent(*reg, now_ms());
-    if (!a) return a.error();
-    return json(201, *a);
+    return json_or_error(201, service_.register_agent(*reg));
   }
 
   result<reply> agent_call(ctx_t& c) {
@@ -615,27 +439,10 @@ private:
       if (!f.ok()) return f.error();
     }
     switch (c.route) {
-      case detail::route_agent_heartbeat: {
-        auto h = store_.heartbeat(*id, options_.lease_time, now_ms());
-        if (!h) return h.error();
-        return json(200, *h);
-      }
-      case detail::route_agent_stop: {
-        auto a = store_.request_stop_agent(*id);
-        if (!a) return a.error();
-        return json(200, *a);
-      }
-      case detail::route_agent_stopped: {
-        auto a = store_.agent_stopped(*id);
-        if (!a) return a.error();
-        for (auto const& q : a->queues) core_->hub.notify(detail::queue_key(q));
-        return json(200, *a);
-      }
-      default: {
-        auto a = store_.get_agent(*id);
-        if (!a) return a.error();
-        return json(200, *a);
-      }
+      case detail::route_agent_heartbeat: return json_or_error(200, service_.heartbeat(*id));
+      case detail::route_agent_stop: return json_or_error(200, service_.request_stop_agent(*id));
+      case detail::route_agent_stopped: return json_or_error(200, service_.agent_stopped(*id));
+      default: return json_or_error(200, service_.get_agent(*id));
     }
   }
 
@@ -659,24 +466,18 @@ private:
     auto limit = detail::query_integer(c, "limit", 1, 100000);
     if (!limit) return limit.error();
     filter.limit = static_cast<std::size_t>(limit->value_or(100));
-    auto runs = store_.list_runs(filter);
-    if (!runs) return runs.error();
-    return json_list(*runs);
+    return list_or_error(service_.list_runs(filter));
   }
 
   result<reply> get_run(std::string const& run_id) {
-    auto r = store_.get_run(run_id);
+    auto r = service_.get_run(run_id);
     if (!r) return r.error();
-    auto v = boost::json::value_from(*r);
-    auto item = store_.get_item(r->item_id);
-    v.as_object()["spec"] = item ? boost::json::value(item->run_spec) : boost::json::value(nullptr);
+    auto v = boost::json::value_from(r->run);
+    v.as_object()["spec"] = r->spec ? boost::json::value(*r->spec) : boost::json::value(nullptr);
     return detail::json_reply(200, v);
   }
 
-  /** A `preempted` run goes back on its queue with the same run id (the
-      store bounds how often); its queue's waiting agents are woken. */
   result<reply> report(ctx_t& c) {
-    auto const& run_id = c.params[0];
     auto body = detail::json_body(c);
     if (!body) return body.error();
     auto u = state_update_from_json(*body);
@@ -684,15 +485,10 @@ private:
     field_reader f(*body, "state report");
     auto agent = f.integer("agent");
     if (!f.ok()) return f.error();
-    auto r = store_.report(run_id, agent, *u, now_ms());
-    if (!r) return r.error();
-    core_->hub.notify(detail::run_key(run_id));
-    if (is_terminal(r->state) || r->state == run_state::queued) core_->hub.notify(detail::queue_key(r->queue));
-    return json(200, *r);
+    return json_or_error(200, service_.report(c.params[0], agent, *u));
   }
 
   result<reply> append_logs(ctx_t& c) {
-    auto const& run_id = c.params[0];
     auto body = detail::json_body(c);
     if (!body) return body.error();
     field_reader f(*body, "logs");
@@ -700,15 +496,7 @@ private:
     auto agent = f.integer("agent");
     auto text = f.string("text");
     if (!f.ok()) return f.error();
-    auto r = store_.get_run(run_id);
-    if (!r) return r.error();
-    if (!r->agent || *r->agent != agent)
-      return diagnostic(error::not_holder, "agent " + std::to_string(agent) + " does not hold run " + run_id +
-                                               "; only its agent appends to its logs");
-    if (!text.empty()) {
-      if (auto a = core_->logs.append(run_id, text); !a) return a.error();
-      core_->hub.notify(detail::run_key(run_id));
-    }
+    if (auto a = service_.append_logs(c.params[0], agent, text); !a) return a.error();
     return detail::empty_reply(204);
   }
 
@@ -719,33 +507,21 @@ private:
     auto offset = detail::query_integer(c, "offset", 0, INT64_MAX);
     if (!offset) return offset.error();
     if (!c.deadline) c.deadline = std::chrono::steady_clock::now() + *wait;
-    auto r = store_.get_run(run_id);
-    if (!r) return r.error();
-    auto chunk = core_->logs.read(run_id, static_cast<std::uint64_t>(offset->value_or(0)), detail::max_log_chunk);
+    auto chunk = service_.read_logs(run_id, static_cast<std::uint64_t>(offset->value_or(0)), detail::max_log_chunk);
     if (!chunk) return chunk.error();
     reply out;
     out.status = 200;
     out.content_type = "text/plain; charset=utf-8";
-    out.body = std::move(chunk->first);
-    out.headers.emplace_back("X-Liftoff-Next-Offset", std::to_string(chunk->second));
-    out.headers.emplace_back("X-Liftoff-Run-State", std::string(to_string(r->state)));
-    if (out.body.empty() && !is_terminal(r->state)) out.park_on.push_back(detail::run_key(run_id));
+    out.body = std::move(chunk->text);
+    out.headers.emplace_back("X-Liftoff-Next-Offset", std::to_string(chunk->next_offset));
+    out.headers.emplace_back("X-Liftoff-Run-State", std::string(to_string(chunk->state)));
+    if (out.body.empty() && !is_terminal(chunk->state)) out.park_on.push_back(detail::run_key(run_id));
     return out;
   }
 
-  result<reply> stop_run(std::string const& run_id) {
-    auto r = store_.request_stop_run(run_id, now_ms());
-    if (!r) return r.error();
-    core_->hub.notify(detail::run_key(run_id));
-    core_->hub.notify(detail::queue_key(r->queue));
-    return json(200, *r);
-  }
-
-  Store& store_;
+  basic_service<Store>& service_;
   api_server_options const& options_;
   detail::http_core* core_ = nullptr;
-  std::mutex rr_mutex_;
-  std::unordered_map<std::int64_t, std::size_t> next_queue_;
 };
 
 // ---- basic_api_server ------------------------------------------------------------------------
@@ -754,7 +530,20 @@ template <store Store>
 basic_api_server<Store>::basic_api_server(Store store, api_server_options options)
     : store_(std::move(store)), options_(std::move(options)) {
   if (options_.data_dir.empty()) options_.data_dir = ".";
-  backend_ = std::make_unique<backend>(store_, options_);
+  service_options so;
+  so.data_dir = options_.data_dir;
+  so.lease_time = options_.lease_time;
+  so.max_attempts = options_.max_attempts;
+  so.agent_lost_after = options_.agent_lost_after;
+  so.resources = options_.resources;
+  // Artifacts and long-polls are the HTTP side's; the service asks and tells through these.
+  so.has_artifact = [this](std::string_view hex) { return core_ && core_->artifacts.contains(hex); };
+  so.on_event = [this](service_event const& e) {
+    if (!core_) return;
+    core_->hub.notify(e.kind == event_kind::queue ? detail::queue_key(e.name) : detail::run_key(e.name));
+  };
+  service_ = std::make_unique<basic_service<Store>>(store_, std::move(so));
+  backend_ = std::make_unique<backend>(*service_, options_);
   core_ = std::make_unique<detail::http_core>(options_, *backend_, std::span<detail::route const>(detail::api_routes));
   backend_->attach(*core_);
 }
@@ -769,16 +558,15 @@ result<void> basic_api_server<Store>::start() {
   std::error_code fec;
   std::filesystem::create_directories(options_.data_dir, fec);
   if (fec) return diagnostic(fec, "cannot create " + options_.data_dir.string() + ": " + fec.message());
+  if (auto prepared = service_->prepare(); !prepared) return prepared.error();
   if (auto started = core_->start(); !started) return started.error();
-  auto tokens = store_.list_tokens();
   std::optional<diagnostic> failed;
-  if (!tokens) failed = tokens.error();
-  else if (tokens->empty()) {
-    // The first start: make the admin token, keep only its hash, show it once.
-    auto token = make_token();
-    auto added = store_.add_token("admin", hash_token(token), store_clock::now());
-    if (!added) failed = added.error();
-    else if (auto w = detail::write_private_file(options_.data_dir / "admin-token", token + "\n"); !w)
+  // The first start: make the admin token, keep only its hash, show it once.
+  if (auto made = service_->create_first_token("admin"); !made)
+    failed = made.error();
+  else if (*made) {
+    auto const& token = (*made)->token;
+    if (auto w = detail::write_private_file(options_.data_dir / "admin-token", token + "\n"); !w)
       failed = w.error();
     else {
       std::string line = "admin token: " + token;
