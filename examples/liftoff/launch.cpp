@@ -6,6 +6,7 @@
 #include "terminal.hpp"
 
 #include <liftoff/server/config_template.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/backends.hpp>
 

@@ -4,6 +4,7 @@
 #include "terminal.hpp"
 
 #include <liftoff/agent/agent.hpp>
+#include <liftoff/core/parse.hpp>
 #include <liftoff/backends.hpp>
 #include <liftoff/client/client.hpp>
 

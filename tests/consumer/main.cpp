@@ -1,28 +1,11 @@
-// A program using liftoff the way a downstream project does: its headers,
-// and liftoff/src.hpp in exactly one source file.
-#include <liftoff/core/launcher.hpp>
+// A program using liftoff the way a downstream project does, header-only:
+// its headers, and liftoff/src.hpp in exactly one source file.
+#include "program.hpp"
+
 #include <liftoff/src.hpp>
 
-#include <boost/json/parse.hpp>
+#if !LIFTOFF_HEADER_ONLY
+#error this program is built header-only
+#endif
 
-#include <iostream>
-
-int main() {
-  auto parsed = liftoff::parse_launch_spec(boost::json::parse(R"({
-    "code": ".",
-    "entry_point": "python3 job.py",
-    "overrides": {"args": ["--steps", "2"]},
-    "project": "consumer",
-    "run_id": "consumer-check"
-  })"));
-  if (!parsed) {
-    std::cerr << "consumer: " << parsed.error().message << "\n";
-    return 1;
-  }
-  liftoff::launch_spec spec = *parsed;
-  liftoff::ensure_run_id(spec);
-  std::string command;
-  for (auto const& word : spec.command()) command += (command.empty() ? "" : " ") + word;
-  std::cout << "consumer ok: run id " << spec.run_id << ", command " << command << "\n";
-  return liftoff::kind_of(spec.source) == liftoff::source_kind::code ? 0 : 1;
-}
+int main() { return run_consumer(""); }

@@ -52,7 +52,7 @@ elseif(MODE STREQUAL "meson")
   set(src "${WORK_DIR}/src")
   file(MAKE_DIRECTORY "${src}/subprojects")
   file(COPY "${CONSUMER_DIR}/meson/meson.build" "${CONSUMER_DIR}/main.cpp" "${CONSUMER_DIR}/main_compiled.cpp"
-       "${CONSUMER_DIR}/compiled_parts.cpp" DESTINATION "${src}")
+       "${CONSUMER_DIR}/compiled_parts.cpp" "${CONSUMER_DIR}/program.hpp" DESTINATION "${src}")
   file(CREATE_LINK "${LIFTOFF_SOURCE_DIR}" "${src}/subprojects/liftoff" SYMBOLIC)
   run_step("configure the consumer" "${MESON}" setup "${WORK_DIR}/build" "${src}" --buildtype=plain)
 else()

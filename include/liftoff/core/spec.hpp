@@ -109,28 +109,10 @@ std::string make_run_id();
 /// Gives `spec` a run id if it has none.
 void ensure_run_id(launch_spec& spec);
 
-/** Reads a launch spec from JSON. Every error names the field path and what
-    was expected; unknown top-level fields are errors with a suggestion. */
-result<launch_spec> parse_launch_spec(boost::json::value const& v);
-
 /// The spec as JSON; `parse_launch_spec(to_json(s))` gives `s` back.
 boost::json::value to_json(launch_spec const& s);
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, launch_spec const& s);
-/// For `boost::json::try_value_to`; the error code alone (use `parse_launch_spec` for the sentence).
-boost::system::result<launch_spec> tag_invoke(boost::json::try_value_to_tag<launch_spec>, boost::json::value const& v);
-
-/** Loads a configuration value: `text` is inline JSON when it starts with `{`,
-    otherwise the path of a `.json`, `.yaml` or `.yml` file. Parse errors give
-    the file, line and column. */
-result<boost::json::value> load_config(std::string_view text);
-
-/// Parses YAML text into JSON (`origin` names the file in errors).
-result<boost::json::value> parse_yaml(std::string_view text, std::string_view origin);
-
-/// Parses JSON text; errors give `origin`, line and column.
-result<boost::json::value> parse_json(std::string_view text, std::string_view origin);
-
 /// Names a JSON value's kind for messages: "object", "array", "string", …
 std::string_view json_kind_name(boost::json::value const& v) noexcept;
 

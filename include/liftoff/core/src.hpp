@@ -14,6 +14,7 @@
 #include <liftoff/core/impl/closest_match.ipp>
 #include <liftoff/core/impl/launcher.ipp>
 #include <liftoff/core/impl/macros.ipp>
+#include <liftoff/core/impl/parse.ipp>
 #include <liftoff/core/impl/registry.ipp>
 #include <liftoff/core/impl/spec.ipp>
 #include <liftoff/detail/impl/process.ipp>

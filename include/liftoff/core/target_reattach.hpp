@@ -19,6 +19,9 @@ namespace liftoff::agent {
     get `error::unsupported`: "runs on <resource> are not <what>". */
 template <class Target>
 reattach_fn target_reattach(std::string resource, std::string what, Target target) {
+  static_assert(declares_hook<Target>(hook::attach) && has_attach<Target>,
+                "target_reattach needs a target that offers hook::attach: "
+                "result<optional<run_type>> attach(spec, options, skip_lines) const");
   return [resource = std::move(resource), what = std::move(what),
           target = std::move(target)](reattach_request const& r) -> result<std::optional<any_run>> {
     if (r.resource != resource) return diagnostic(error::unsupported, "runs on " + r.resource + " are not " + what);

@@ -4,7 +4,8 @@
 /** Header-only or separately compiled, as Boost.Beast and Boost.JSON do it.
 
     By default liftoff is header-only: every public header ends by including
-    its `impl/*.ipp`, whose non-template definitions are `inline`.
+    its `.ipp` files (in `impl/`), whose non-template definitions are
+    `inline`.
 
     A program that defines `LIFTOFF_SEPARATE_COMPILATION` for all of its
     sources (on the compiler's command line) gets declarations only from the

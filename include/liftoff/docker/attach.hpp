@@ -31,30 +31,10 @@ struct container_attach_options {
   std::size_t max_log_lines = 100000;
 };
 
-/** A container run found again by its `liftoff.run-id` label. It behaves as
-    a `docker_target::run`: the same states and messages at the end, the
-    same cancel. A movable handle over state shared with its watcher threads. */
-class attached_container_run {
-public:
-  std::string id() const;
-  /// `running`, then `finished`, `failed` (stage run, with the exit code) or `stopped`.
-  run_status status() const;
-  /// Blocks until the container has exited, its output is read and (with `remove`) it is removed.
-  run_status wait();
-  /** Stops the container: its stop signal, then SIGKILL after `grace`
-      (whole seconds); returns once the run has ended. */
-  void cancel(std::chrono::milliseconds grace);
-  /// The kept output lines, oldest first (including the skipped ones).
-  std::vector<log_line> logs() const;
-  /// The container's id.
-  std::string container_id() const;
-
-private:
-  friend result<std::optional<attached_container_run>> attach_container_run(std::string_view, launch_options const&,
-                                                                            container_attach_options const&);
-  explicit attached_container_run(std::shared_ptr<detail::docker_run_state> s) noexcept : state_(std::move(s)) {}
-  std::shared_ptr<detail::docker_run_state> state_;
-};
+/** A container run found again by its `liftoff.run-id` label: the same
+    handle as a started run (`docker_target::run`), with the same states,
+    messages at the end and cancel. */
+using attached_container_run = docker_target::run;
 
 static_assert(run<attached_container_run>);
 
@@ -67,6 +47,7 @@ static_assert(run<attached_container_run>);
 
     A container that was created but never started is removed, and counts
     as not found: its run never ran.
+    `docker_target::attach` is the same for a spec's run id.
     @return the run; nullopt when no container carries the label; a
     diagnostic when the engine cannot be reached or answers with an error. */
 result<std::optional<attached_container_run>> attach_container_run(std::string_view run_id,

@@ -6,26 +6,19 @@
     Included only by programs that run containers. */
 
 #include <liftoff/core/backend.hpp>
+#include <liftoff/core/target_reattach.hpp>
 #include <liftoff/docker/attach.hpp>
 
 namespace liftoff::agent {
 
 /** A `reattach_fn` (`agent_options::reattach`) for `local-container` runs:
     follows the run's container on the engine at `engine` (default: as the
-    docker CLI finds it), skipping the output lines the server already has.
-    Other resources get `error::unsupported`. */
+    docker CLI finds it), skipping the output lines the server already has
+    (`docker_target::attach`). Other resources get `error::unsupported`. */
 inline reattach_fn container_reattach(docker::engine_options engine = {}) {
-  return [engine = std::move(engine)](reattach_request const& r) -> result<std::optional<any_run>> {
-    if (r.resource != "local-container")
-      return diagnostic(error::unsupported, "runs on " + r.resource + " are not containers");
-    container_attach_options how;
-    how.engine = engine;
-    how.skip_lines = r.delivered_lines;
-    auto found = attach_container_run(r.run_id, r.options, how);
-    if (!found) return std::move(found).error();
-    if (!*found) return std::optional<any_run>();
-    return std::optional<any_run>(any_run(std::move(**found)));
-  };
+  docker_target target;
+  target.engine = std::move(engine);
+  return target_reattach("local-container", "containers", std::move(target));
 }
 
 }  // namespace liftoff::agent

@@ -22,6 +22,8 @@ namespace detail {
 struct docker_run_state;
 }
 
+struct container_attach_options;  // <liftoff/docker/attach.hpp>
+
 /** Target policy that runs an image (built locally or in a registry) as a
     container on the Docker engine at `engine`.
 
@@ -69,7 +71,7 @@ struct docker_run_state;
     Anything else (`privileged`, `volume`, `cap-add`, …) is rejected. */
 struct docker_target {
   /// The optional hooks it offers (liftoff::hook).
-  static constexpr hook_set hooks = hook::validate;
+  static constexpr hook_set hooks = hook::validate | hook::attach;
   /// Where the engine is; the default finds it as the docker CLI does.
   docker::engine_options engine;
   /// Remove the container when the run ends.
@@ -110,6 +112,8 @@ struct docker_target {
 
   private:
     friend struct docker_target;
+    friend result<std::optional<run>> attach_container_run(std::string_view, launch_options const&,
+                                                           container_attach_options const&);
     explicit run(std::shared_ptr<detail::docker_run_state> s) noexcept : state_(std::move(s)) {}
     std::shared_ptr<detail::docker_run_state> state_;
   };
@@ -131,6 +135,14 @@ struct docker_target {
       `{"stage":"run","action":"docker api","request":…}`, starts nothing and
       returns a finished run. */
   result<run> start(artifact const& in, launch_spec const& spec, launch_options const& options) const;
+
+  /** Finds the container of `spec.run_id` (its `liftoff.run-id` label) on the
+      engine and follows it, as `attach_container_run` does with this
+      target's engine, `remove` and `max_log_lines`; the first `skip_lines`
+      output lines are kept but not passed to `on_log` again. A restarted
+      agent follows its runs with it (`hook::attach`). */
+  result<std::optional<run>> attach(launch_spec const& spec, launch_options const& options,
+                                    std::size_t skip_lines = 0) const;
 };
 
 }  // namespace liftoff

@@ -1,4 +1,5 @@
 #include <liftoff/core/spec.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

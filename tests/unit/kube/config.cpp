@@ -1,4 +1,5 @@
 #include <liftoff/kube/config.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/detail/base64.hpp>
 

@@ -2,6 +2,7 @@
 #define LIFTOFF_AGENT_IMPL_AGENT_IPP
 
 #include <liftoff/agent/agent.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/agent/detail/dispatcher.hpp>
 #include <liftoff/agent/detail/heartbeat.hpp>

@@ -2,6 +2,7 @@
 #define LIFTOFF_AGENT_IMPL_RECOVERY_IPP
 
 #include <liftoff/agent/detail/recovery.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <optional>
 

@@ -2,6 +2,7 @@
 #define LIFTOFF_AGENT_IMPL_STATE_FILE_IPP
 
 #include <liftoff/agent/detail/state_file.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/core/spec.hpp>
 

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace liftoff::detail {
@@ -29,6 +30,9 @@ result<std::vector<std::string>> get_command(boost::json::value const& v, std::s
 
 /// "<where>: unknown field '<key>'", with the closest of `known` or the list of them.
 diagnostic unknown_field(std::string_view key, std::string_view where, std::vector<std::string_view> const& known);
+
+/// 1-based line and column of byte `offset` in `text`.
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset);
 
 /// Whether `id` is a valid run id: 1 to 63 lowercase letters, digits and '-', no '-' at either end.
 bool valid_run_id(std::string_view id);

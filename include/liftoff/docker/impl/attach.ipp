@@ -21,24 +21,6 @@ LIFTOFF_DECL std::string json_text(boost::json::object const& o, std::string_vie
 
 }  // namespace detail
 
-LIFTOFF_DECL std::string attached_container_run::id() const { return state_ ? state_->id : std::string(); }
-
-LIFTOFF_DECL std::string attached_container_run::container_id() const {
-  return state_ ? state_->container_id : std::string();
-}
-
-LIFTOFF_DECL run_status attached_container_run::status() const { return state_ ? state_->current() : run_status{}; }
-
-LIFTOFF_DECL run_status attached_container_run::wait() { return state_ ? state_->wait_terminal() : run_status{}; }
-
-LIFTOFF_DECL std::vector<log_line> attached_container_run::logs() const {
-  return state_ ? state_->kept_logs() : std::vector<log_line>{};
-}
-
-LIFTOFF_DECL void attached_container_run::cancel(std::chrono::milliseconds grace) {
-  if (state_) detail::cancel_container_run(*state_, grace);
-}
-
 LIFTOFF_DECL result<std::optional<attached_container_run>> attach_container_run(std::string_view run_id,
                                                                           launch_options const& options,
                                                                           container_attach_options const& how) {
@@ -99,6 +81,17 @@ LIFTOFF_DECL result<std::optional<attached_container_run>> attach_container_run(
     return diagnostic(error::run_failed, "cannot start a thread to watch the container");
   }
   return std::optional<attached_container_run>(attached_container_run(std::move(state)));
+}
+
+LIFTOFF_DECL result<std::optional<docker_target::run>> docker_target::attach(launch_spec const& spec,
+                                                                             launch_options const& options,
+                                                                             std::size_t skip_lines) const {
+  container_attach_options how;
+  how.engine = engine;
+  how.remove = remove;
+  how.max_log_lines = max_log_lines;
+  how.skip_lines = skip_lines;
+  return attach_container_run(spec.run_id, options, how);
 }
 
 }  // namespace liftoff

@@ -2,6 +2,7 @@
 #define LIFTOFF_KUBE_IMPL_API_IPP
 
 #include <liftoff/kube/api.hpp>
+#include <liftoff/core/parse.hpp>
 #include <liftoff/net/detail/text.hpp>
 
 #include <liftoff/kube/detail/api_request.hpp>

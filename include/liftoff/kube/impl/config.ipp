@@ -2,6 +2,7 @@
 #define LIFTOFF_KUBE_IMPL_CONFIG_IPP
 
 #include <liftoff/kube/config.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/kube/detail/config_exec.hpp>
 #include <liftoff/kube/detail/config_file.hpp>

@@ -2,6 +2,7 @@
 #define LIFTOFF_KUBE_IMPL_KANIKO_IPP
 
 #include <liftoff/kube/kaniko.hpp>
+#include <liftoff/core/parse.hpp>
 // The cached API connections and pull secrets it shares with kubernetes_target.
 #include <liftoff/kube/impl/target.ipp>
 

@@ -2,6 +2,7 @@
 #define LIFTOFF_KUBE_IMPL_TARGET_IPP
 
 #include <liftoff/kube/target.hpp>
+#include <liftoff/core/parse.hpp>
 #include <liftoff/docker/reference.hpp>
 #include <liftoff/kube/impl/watch_hub.ipp>
 

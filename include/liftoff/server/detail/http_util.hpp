@@ -7,6 +7,7 @@
 // Nothing here depends on the store type.
 
 #include <liftoff/core/error.hpp>
+#include <liftoff/core/parse.hpp>
 #include <liftoff/core/spec.hpp>
 #include <liftoff/detail/sha256.hpp>
 #include <liftoff/server/detail/util.hpp>

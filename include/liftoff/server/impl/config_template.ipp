@@ -2,6 +2,7 @@
 #define LIFTOFF_SERVER_IMPL_CONFIG_TEMPLATE_IPP
 
 #include <liftoff/server/config_template.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/core/detail/json_fields.hpp>
 

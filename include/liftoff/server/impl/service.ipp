@@ -2,6 +2,7 @@
 #define LIFTOFF_SERVER_IMPL_SERVICE_IPP
 
 #include <liftoff/server/service.hpp>
+#include <liftoff/core/parse.hpp>
 
 #include <liftoff/server/config_template.hpp>
 #include <liftoff/server/detail/util.hpp>
