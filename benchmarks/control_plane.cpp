@@ -24,6 +24,7 @@
 // redis-server`); without them, their lines say so and the rest runs.
 
 #include <liftoff/client/client.hpp>
+#include <boost/json/parse.hpp>
 #include <liftoff/detail/process.hpp>
 
 #include <boost/asio/connect.hpp>

@@ -28,6 +28,7 @@
 // a waited-for child, for docker's).
 
 #include <liftoff/docker/builder.hpp>
+#include <liftoff/docker/launch_support.hpp>
 #include <liftoff/source/local_dir.hpp>
 
 #include "generated_tree.hpp"
