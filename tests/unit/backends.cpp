@@ -77,3 +77,15 @@ TEST_CASE("make_reattach hands a run to its resource's backend", "[backends]") {
   CHECK(found.error().code == error::unsupported);
   CHECK(found.error().message == "runs on no-such-resource cannot be found again by this agent");
 }
+
+TEST_CASE("make_reattach asks the backends about a run with no resource, and local-process answers", "[backends]") {
+  auto reattach = make_reattach();
+  reattach_request r;
+  r.run_id = "zz" + make_run_id().substr(2);  // no process carries it
+  // Its spec could not be read: local-process answers (the others say the run is not theirs).
+  auto found = reattach(r);
+  REQUIRE_FALSE(found.has_value());
+  CHECK(found.error().code == error::gone);
+  CHECK(found.error().message ==
+        "the agent restarted and the run's process was not found: it ended with the previous agent");
+}
