@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-namespace liftoff::agent {
+namespace liftoff {
 
 /** A `reattach_fn` (`agent_options::reattach`) for the runs of `resource`:
     follows each with `target.attach(spec, options, skip_lines)` (configure
@@ -34,6 +34,10 @@ reattach_fn target_reattach(std::string resource, std::string what, Target targe
   };
 }
 
-}  // namespace liftoff::agent
+namespace agent {
+using liftoff::target_reattach;
+}  // namespace agent
+
+}  // namespace liftoff
 
 #endif

@@ -149,6 +149,8 @@ struct docker_target {
 
 #if LIFTOFF_HEADER_ONLY
 #include <liftoff/docker/impl/target.ipp>
+// docker_target::attach is defined with attach_container_run.
+#include <liftoff/docker/impl/attach.ipp>
 #endif
 
 #endif
