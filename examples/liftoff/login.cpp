@@ -76,7 +76,7 @@ int run_login(login_flags const& f) {
   auto api = client::api_client::create(f.server, token);
   if (!api) return term.fail(api.error(), exit_usage);
   // An authenticated call: a wrong token is found now, not at the first real command.
-  if (auto checked = api->list_tokens(); !checked) {
+  if (auto checked = api->whoami(); !checked) {
     auto d = checked.error();
     d.message = "login to " + api->server_url() + " failed: " + d.what();
     return term.fail(d, exit_failed);
@@ -88,15 +88,19 @@ int run_login(login_flags const& f) {
   return exit_ok;
 }
 
-int run_token_create(std::string const& name) {
+int run_token_create(std::string const& name, std::string const& role_name) {
   terminal term;
+  auto role = server::token_role_from_string(role_name);
+  if (!role)
+    return term.fail(diagnostic(error::invalid_request, "--role: expected admin, member or agent, got \"" + role_name + "\""),
+                     exit_usage);
   auto api = connect_to_server();
   if (!api) return term.fail(api.error(), exit_failed);
-  auto made = api->create_token(name);
+  auto made = api->create_token(name, *role);
   if (!made) return term.fail(made.error(), exit_failed);
   std::cout << made->first << std::endl;
-  term.note("token " + std::to_string(made->second.id) + " (" + made->second.name +
-            ") created; it is shown only this once");
+  term.note("token " + std::to_string(made->second.id) + " (" + made->second.name + ", role " +
+            std::string(to_string(made->second.role)) + ") created; it is shown only this once");
   return exit_ok;
 }
 
@@ -110,9 +114,10 @@ int run_token_list(bool json) {
     print_json(boost::json::value_from(*tokens));
     return exit_ok;
   }
-  text_table t({"ID", "NAME", "CREATED", "STATE"});
+  text_table t({"ID", "NAME", "ROLE", "CREATED", "STATE"});
   for (auto const& k : *tokens)
-    t.add({std::to_string(k.id), k.name, short_time(k.created_at), k.revoked ? "revoked" : "active"});
+    t.add({std::to_string(k.id), k.name, std::string(to_string(k.role)), short_time(k.created_at),
+           k.revoked ? "revoked" : "active"});
   t.print(std::cout);
   return exit_ok;
 }
@@ -143,7 +148,13 @@ void add_login_commands(CLI::App& app, command_action& action) {
   auto name = std::make_shared<std::string>();
   auto* create = token->add_subcommand("create", "Make a token and print it (shown only once)");
   create->add_option("name", *name, "What the token is for")->required();
-  create->callback([name, &action] { action = [name] { return run_token_create(*name); }; });
+  auto role = std::make_shared<std::string>("member");
+  create->add_option("--role", *role,
+                     "admin (everything), member (jobs, pushes, runs; no tokens or queues) or agent (one launch "
+                     "agent, acting only as itself)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"admin", "member", "agent"}));
+  create->callback([name, role, &action] { action = [name, role] { return run_token_create(*name, *role); }; });
 
   auto json = std::make_shared<bool>(false);
   auto* list = token->add_subcommand("list", "List the tokens (never their values)");

@@ -123,6 +123,37 @@ TEST_CASE("login checks the token, saves it 0600, and the other commands use it"
     CHECK(contains(refused.err, "liftoff: error"));
     CHECK_FALSE(contains(refused.err, fresh));
   }
+  SECTION("roles: a member cannot make tokens or queues; the role is listed; admin-token recovers access") {
+    auto made = cp.cli({"token", "create", "alice", "--role", "member"});
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(contains(made.err, "role member"));
+    std::smatch m;
+    std::regex re("(lft_[0-9a-f]+)");
+    REQUIRE(std::regex_search(made.out, m, re));
+    std::vector<std::string> as_alice{"LIFTOFF_SERVER=" + cp.url(), "LIFTOFF_API_TOKEN=" + std::string(m[1])};
+    auto refused = cp.cli({"token", "create", "mallory", "--role", "admin"}, as_alice);
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.err, "needs the admin role"));
+    CHECK(cp.cli({"queue", "create", "q2", "--resource", "local-process"}, as_alice).exit_code == 1);
+    CHECK(cp.cli({"queue", "list"}, as_alice).exit_code == 0);
+    auto bad_role = cp.cli({"token", "create", "x", "--role", "root"});
+    CHECK(bad_role.exit_code != 0);
+    auto listed = cp.cli({"token", "list"});
+    CHECK(contains(listed.out, "ROLE"));
+    CHECK(contains(listed.out, "member"));
+    CHECK(contains(listed.out, "admin"));
+
+    // Every admin token lost: file access to the data directory makes a new one, while the server runs.
+    auto recovered = t::run_command({LIFTOFF_CLI, "server", "admin-token", "--data-dir", cp.path("data").string()});
+    INFO(recovered.out << recovered.err);
+    REQUIRE(recovered.exit_code == 0);
+    REQUIRE(std::regex_search(recovered.out, m, re));
+    std::vector<std::string> as_new{"LIFTOFF_SERVER=" + cp.url(), "LIFTOFF_API_TOKEN=" + std::string(m[1])};
+    auto works = cp.cli({"token", "list", "--json"}, as_new);
+    CHECK(works.exit_code == 0);
+    CHECK(contains(works.out, "admin-recovery"));
+  }
   SECTION("a credentials file readable by others is refused") {
     ::chmod(cp.credentials_file().c_str(), 0644);
     auto r = cp.cli({"queue", "list"});

@@ -12,7 +12,8 @@
     | request | body | answer |
     | --- | --- | --- |
     | `GET /health` (no token needed) | | 200 `{"status": "ok"}` |
-    | `POST /tokens` | `{"name"}` | 201 `{"token": "lft_…", "record": token}`, the token shown once |
+    | `GET /whoami` | | 200 token: the caller's own |
+    | `POST /tokens` | `{"name", "role"?}` | 201 `{"token": "lft_…", "record": token}`, the token shown once |
     | `GET /tokens` | | 200 `[token]` |
     | `DELETE /tokens/{id}` | | 200 token (revoked) |
     | `HEAD /artifacts/{hex}` | | 200 when stored, 404 |
@@ -43,6 +44,16 @@
     | `POST /runs/{id}/logs` | `{"agent", "text"}` (appended) | 204 |
     | `GET /runs/{id}/logs[?offset=N&wait=SECONDS]` | | 200 text from byte `offset`; `X-Liftoff-Next-Offset`, `X-Liftoff-Run-State` headers; with `wait`, answers when there is new text or the run ended |
     | `POST /runs/{id}/stop` | | 200 run |
+
+    Who may call what (a token's role, `liftoff token create NAME --role`):
+    an `admin` token every endpoint; a `member` token everything but the
+    tokens, creating or deleting queues, stopping agents and the agent
+    endpoints (lease, ack, register, heartbeat, stopped, report, appending
+    logs); an `agent` token `whoami`, the artifacts (to fetch code and upload Kaniko build contexts), the
+    agent endpoints, and `GET /runs?agent=ID`, `/runs/{id}` and its logs for
+    its own agent. An agent is bound to the token that registered it: any
+    other token gets 403 acting as it. Refusals are 403 naming the role
+    needed; a revoked token's waiting requests end with 401.
 
     Records are JSON as `liftoff/server/wire.hpp` writes them. A push names a
     launch spec (`spec`), a stored job (`job`), or both (the spec's fields
@@ -138,8 +149,11 @@ public:
   result<void> health();
 
   // tokens
-  /// A new token, as text (show it once), and its record.
-  result<std::pair<std::string, server::token_record>> create_token(std::string_view name);
+  /// A new token with `role`, as text (show it once), and its record. Needs an admin token.
+  result<std::pair<std::string, server::token_record>> create_token(std::string_view name,
+                                                                    server::token_role role = server::token_role::member);
+  /// The record of the token this client uses (its name and role).
+  result<server::token_record> whoami();
   result<std::vector<server::token_record>> list_tokens();
   result<server::token_record> revoke_token(std::int64_t id);
 

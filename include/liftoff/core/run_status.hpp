@@ -19,6 +19,20 @@ constexpr bool is_terminal(run_state s) noexcept {
          s == run_state::crashed || s == run_state::preempted;
 }
 
+/** Where a state is on the way: queued 0, leased 1, building 2, starting 3,
+    running 4, a terminal state 5. A run only moves forward (a preempted run
+    that goes back on its queue starts a new way, at `queued`). */
+constexpr int run_state_rank(run_state s) noexcept {
+  switch (s) {
+    case run_state::queued: return 0;
+    case run_state::leased: return 1;
+    case run_state::building: return 2;
+    case run_state::starting: return 3;
+    case run_state::running: return 4;
+    default: return 5;
+  }
+}
+
 inline std::string_view to_string(run_state s) noexcept {
   switch (s) {
     case run_state::queued: return "queued";

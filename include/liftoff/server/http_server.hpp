@@ -37,6 +37,7 @@ namespace liftoff::server {
 
 namespace detail {
 class http_core;
+class data_dir_lock;
 }
 
 /// Receives one line of text (without its newline).
@@ -71,8 +72,27 @@ struct api_server_options {
   int network_threads = 2;
   /// Threads running store calls (each blocks while its write is committed).
   int store_threads = 48;
-  /// A connection with no request for this long is closed.
-  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  /// A kept-alive connection with no new request for this long is closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(20)};
+  /** A request's header must arrive whole within this time of its first
+      byte (of the connection's opening, for its first request); otherwise
+      the connection is closed (a slowloris defence, as nginx's
+      `client_header_timeout`). */
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(20)};
+  /** A request body (JSON or an artifact upload) must arrive at least this
+      fast, on average, once `upload_grace` has passed; a slower one gets 408
+      and the connection is closed. 0: no minimum. */
+  std::uint64_t min_upload_rate = 1024;  // bytes per second
+  std::chrono::milliseconds upload_grace{std::chrono::seconds(10)};
+  /** Connections open at once, in total and from one client address. A
+      connection over either limit is answered with a short 503 and closed;
+      the log says so once per `refusal_log_interval`. */
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 256;
+  std::chrono::milliseconds refusal_log_interval{std::chrono::seconds(10)};
+  /** Raise this process's open-files soft limit to its hard limit at
+      `start()`, so that `max_connections` can be reached. */
+  bool raise_open_files_limit = true;
   /** One access line per request (method, path with secret-looking query
       values masked, status, milliseconds, token name — never the token) and
       the server's own messages. Default: standard error. */
@@ -100,11 +120,13 @@ public:
   basic_api_server(basic_api_server const&) = delete;
   basic_api_server& operator=(basic_api_server const&) = delete;
 
-  /** Prepares the data directory, makes the admin token when the store has
-      no token at all (writing `DATA/admin-token`, mode 0600, and passing
-      `admin token: lft_…` to `options.notice` once), binds the listening
-      socket and starts the threads. Fails when the address cannot be bound
-      or the data directory cannot be written. */
+  /** Takes the data directory's lock (`DATA/server.lock`: one server per
+      data directory), prepares it (mode 0700), makes the admin token when
+      the store has no token at all (writing `DATA/admin-token`, mode 0600,
+      unless that file exists, and passing `admin token: lft_…` to
+      `options.notice` once), binds the listening socket and starts the
+      threads. Fails when another process holds the lock (naming it), the
+      address cannot be bound or the data directory cannot be written. */
   result<void> start();
 
   /** Stops accepting connections, answers every parked long-poll (204, or
@@ -128,6 +150,9 @@ public:
   /// How many requests are parked in a long-poll now (for monitoring and tests).
   std::size_t parked_requests() const noexcept;
 
+  /// How many connections are open now (at most `options().max_connections`).
+  std::size_t connections() const;
+
 private:
   class backend;
 
@@ -136,6 +161,7 @@ private:
   std::unique_ptr<basic_service<Store>> service_;
   std::unique_ptr<backend> backend_;
   std::unique_ptr<detail::http_core> core_;
+  std::unique_ptr<detail::data_dir_lock> lock_;
 };
 
 /// The server over the embedded SQLite store.

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,7 @@ namespace liftoff::server {
 enum class event_kind {
   queue,  ///< a queue's items changed: one may be leasable now (a push, a requeue, a stop)
   run,    ///< a run's state or its logs changed
+  token,  ///< a token was revoked: requests waiting under it must end (`name` is its id)
 };
 
 /// Something a waiter may want to know at once (a parked lease, a log follower, a dashboard's live stream).
@@ -189,6 +191,13 @@ result<launch_spec> check_job_source(boost::json::object const& source);
 /// Checks a token's name: 1 to 64 characters. Fails with `invalid_request`: "token: field 'name': …".
 result<void> check_token_name(std::string_view name);
 
+/** Whether `who` may do `what` (a short phrase: "creating tokens"): an
+    admin token may do everything, other roles what `allowed` names. Fails
+    with `forbidden`, naming the role needed and the token's own (never the
+    token): "creating tokens needs the admin role; token 'ci' has the member
+    role". */
+result<void> require_role(token_record const& who, std::initializer_list<token_role> allowed, std::string_view what);
+
 /** Checks a queue to create and makes its record: a resource is required,
     the template is parsed and normalized (`config_template::to_json`).
     `resources` are the deployment's (see `service_options::resources`).
@@ -228,6 +237,10 @@ result<launch_spec> make_run_spec(queue_record const& q, job_version_record cons
 result<void> check_state_report(run_record const& run, state_update const& u);
 
 namespace detail {
+
+/** Whether `who` may act as agent `a`: the token it is bound to, or for an
+    unbound (older) agent an admin token; `forbidden` otherwise. */
+result<void> check_agent_binding(agent_record const& a, token_record const& who);
 
 /// `invalid_request` for `queued` and `leased`: states the store sets, never an agent.
 result<void> check_reported_state(run_state s);
@@ -297,17 +310,32 @@ public:
       `invalid_request` ("the API token is not valid: …") when it is unknown
       or revoked, and with the store's errors. */
   result<token_record> authenticate(std::string_view token);
-  /** Makes a token called `name` and stores its hash. Fails with
-      `invalid_request` on a name that is empty or longer than 64
+  /** Makes a token called `name` with `role` and stores its hash. Fails
+      with `invalid_request` on a name that is empty or longer than 64
       characters, and with the store's errors. */
-  result<new_token> create_token(std::string_view name);
-  /** Makes a token called `name` only when the store holds no token at
-      all (a server's first start); empty otherwise. Fails with the store's errors. */
+  result<new_token> create_token(std::string_view name, token_role role = token_role::member);
+  /** Makes an admin token called `name` only when the store holds no token
+      at all (a server's first start); empty otherwise. Fails with the store's errors. */
   result<std::optional<new_token>> create_first_token(std::string_view name = "admin");
   /// Every token (hashes only), by id.
   result<std::vector<token_record>> list_tokens();
-  /// Revokes a token; `not_found` for an unknown id. Revoking twice is harmless.
+  /** Revokes a token; `not_found` for an unknown id, `conflict` for the
+      last active admin token. Revoking twice is harmless. Requests waiting
+      under the token (long-polls) are told at once. */
   result<token_record> revoke_token(std::int64_t id);
+
+  // ---- acting as an agent ----
+
+  /** Whether `who` may act as agent `agent` (lease, heartbeat, ack,
+      report, append logs, say it stopped): only the token that registered
+      it may; an agent registered before tokens had roles, by an admin
+      token. Fails with `not_found` for an unknown agent and `forbidden`
+      ("agent 3 is bound to another token; …") otherwise. */
+  result<agent_record> authorize_agent(token_record const& who, std::int64_t agent);
+  /** Whether `who` may read run `run_id` (its record and logs): members and
+      admins may read every run, an agent token only the runs of an agent it
+      registered (`forbidden`). */
+  result<void> authorize_run_read(token_record const& who, std::string_view run_id);
 
   // ---- jobs ----
 
@@ -382,6 +410,12 @@ public:
       `invalid_request` on an empty name, no queue or a `max_jobs` below 1,
       and `not_found` for a queue that does not exist. */
   result<agent_record> register_agent(agent_registration const& r);
+  /** Registers an agent bound to `who` (only `who` may act as it, or
+      resume it: `forbidden` for another token). A token with the `agent`
+      role registers one agent: while that one is alive (polling or
+      running), a registration that does not resume it is refused
+      (`conflict`); once it stopped or was lost, a new one may register. */
+  result<agent_record> register_agent(agent_registration r, token_record const& who);
   /// The agent with this id, or `not_found`.
   result<agent_record> get_agent(std::int64_t id);
   /// Every agent, by id.

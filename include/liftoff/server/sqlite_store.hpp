@@ -134,7 +134,8 @@ public:
       except that a `preempted` run goes back on its queue (same run id,
       same place in line; the history shows `preempted`, then `queued`)
       until it has been preempted `max_preemptions` times.
-      Fails when the run ended already (`conflict`), is not held by `agent`
+      Fails when the run ended already or the state would go back
+      (`conflict`, see `check_state_report`), is not held by `agent`
       (`not_holder`), or `u.state` is `queued` or `leased`. */
   result<run_record> report(std::string_view run_id, std::int64_t agent, state_update const& u,
                             time_point now = store_clock::now());
@@ -149,8 +150,10 @@ public:
 
   // ---- agents ----
 
-  /** Registers an agent (a new id each time). Fails on an empty name, a
-      `max_jobs` below 1, or a queue that does not exist. */
+  /** Registers an agent (a new id each time), bound to `r.token`; or
+      takes over the agent `r.resume` names (see `agent_registration`),
+      which only the token it is bound to may do (`not_holder`). Fails on an
+      empty name, a `max_jobs` below 1, or a queue that does not exist. */
   result<agent_record> register_agent(agent_registration const& r, time_point now = store_clock::now());
   /// The agent with this id, or `not_found`.
   result<agent_record> get_agent(std::int64_t id);
@@ -165,13 +168,16 @@ public:
 
   // ---- tokens ----
 
-  /** Stores a token's hash (see `hash_token`) under a name. Fails when
-      `hash` is not 64 lowercase hex digits (a token itself must never be
-      stored) or is already stored. */
-  result<token_record> add_token(std::string_view name, std::string_view hash, time_point now = store_clock::now());
+  /** Stores a token's hash (see `hash_token`) under a name, with a role.
+      Fails when `hash` is not 64 lowercase hex digits (a token itself must
+      never be stored) or is already stored. */
+  result<token_record> add_token(std::string_view name, std::string_view hash, token_role role = token_role::member,
+                                 time_point now = store_clock::now());
   /// The token whose hash is `hash`, if there is one and it is not revoked.
   result<std::optional<token_record>> find_token(std::string_view hash);
-  /// Revokes a token; revoking twice is harmless.
+  /** Revokes a token; revoking twice is harmless. The last active admin
+      token is not revoked (`conflict`): somebody must be able to manage the
+      server. */
   result<token_record> revoke_token(std::int64_t id);
   /// Every token (hashes only), by id.
   result<std::vector<token_record>> list_tokens();

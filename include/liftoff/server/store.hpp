@@ -164,6 +164,10 @@ inline std::string_view to_string(agent_state s) noexcept {
 /// A registered agent.
 struct agent_record {
   std::int64_t id = 0;
+  /** The token that registered it: only that token may act as this agent
+      (lease, heartbeat, ack, report, logs). Empty for an agent registered
+      before tokens had roles; the next registration that resumes it binds it. */
+  std::optional<std::int64_t> token;
   std::string name;
   std::string host;
   std::vector<std::string> queues;
@@ -184,7 +188,34 @@ struct agent_registration {
       and has not stopped, it is taken over (same id, so the items it holds
       stay held) instead of a new agent being made. */
   std::optional<std::int64_t> resume;
+  /** The token registering it, to which the agent is bound. A resume by
+      another token is refused (`not_holder`); empty: bound to none (stores
+      used without authorization, such as in tests). */
+  std::optional<std::int64_t> token;
 };
+
+/** What a token may do (DESIGN.md, "Authorization"):
+    - `admin`: everything, including tokens, queues and stopping agents;
+    - `member`: jobs, pushes, reading everything, stopping runs;
+    - `agent`: registers one agent, then acts only as it (lease, heartbeat,
+      ack, report, its runs' logs) and downloads artifacts. */
+enum class token_role { admin, member, agent };
+
+inline std::string_view to_string(token_role r) noexcept {
+  switch (r) {
+    case token_role::admin: return "admin";
+    case token_role::member: return "member";
+    case token_role::agent: return "agent";
+  }
+  return "member";
+}
+
+/// Parses "admin", "member" or "agent"; empty for anything else.
+inline std::optional<token_role> token_role_from_string(std::string_view name) noexcept {
+  for (auto r : {token_role::admin, token_role::member, token_role::agent})
+    if (to_string(r) == name) return r;
+  return std::nullopt;
+}
 
 /// An API token; only the SHA-256 of the token itself is stored (see `hash_token`).
 struct token_record {
@@ -193,6 +224,7 @@ struct token_record {
   std::string hash;  ///< 64 lowercase hex digits
   time_point created_at{};
   bool revoked = false;
+  token_role role = token_role::member;
 };
 
 /// One version of a job.
@@ -305,8 +337,9 @@ concept has_agent_operations = requires(S& s, agent_registration r, std::int64_t
 };
 
 template <class S>
-concept has_token_operations = requires(S& s, std::string_view text, std::int64_t id, time_point now) {
-  { s.add_token(text, text, now) } -> std::same_as<result<token_record>>;
+concept has_token_operations = requires(S& s, std::string_view text, std::int64_t id, token_role role,
+                                        time_point now) {
+  { s.add_token(text, text, role, now) } -> std::same_as<result<token_record>>;
   { s.find_token(text) } -> std::same_as<result<std::optional<token_record>>>;
   { s.revoke_token(id) } -> std::same_as<result<token_record>>;
   { s.list_tokens() } -> std::same_as<result<std::vector<token_record>>>;

@@ -1,5 +1,6 @@
 #include <liftoff/server/sqlite_store.hpp>
 #include <liftoff/server/detail/sqlite.hpp>
+#include <liftoff/server/detail/sqlite_schema.hpp>
 
 #include "support/test_support.hpp"
 
@@ -412,7 +413,7 @@ TEST_CASE("sqlite_store: everything pushed and acked is there after reopening", 
     acked_id = (*leased)->id;
     REQUIRE(s.ack(acked_id, agent).has_value());
     REQUIRE(s.add_job_version("train", {{"image", "x:1"}}, "sha256:1", t0).has_value());
-    REQUIRE(s.add_token("ci", liftoff::server::hash_token("secret"), t0).has_value());
+    REQUIRE(s.add_token("ci", liftoff::server::hash_token("secret"), liftoff::server::token_role::admin, t0).has_value());
   }
   auto s = open_store(dir);
   auto q = s.get_queue("q");
@@ -600,13 +601,13 @@ TEST_CASE("sqlite_store: tokens are found by hash until revoked", "[store]") {
   auto s = open_store(dir);
   auto token = liftoff::server::make_token();
   auto hash = liftoff::server::hash_token(token);
-  auto refused = s.add_token("ci", token, t0);
+  auto refused = s.add_token("ci", token, liftoff::server::token_role::member, t0);
   REQUIRE(refused.has_error());
   CHECK_THAT(refused.error().message, Catch::Contains("never the token itself"));
 
-  auto added = s.add_token("ci", hash, t0);
+  auto added = s.add_token("ci", hash, liftoff::server::token_role::member, t0);
   REQUIRE(added.has_value());
-  CHECK(s.add_token("again", hash, t0).error().code == store_error::already_exists);
+  CHECK(s.add_token("again", hash, liftoff::server::token_role::member, t0).error().code == store_error::already_exists);
   auto found = s.find_token(hash);
   REQUIRE(found.has_value());
   REQUIRE(found->has_value());
@@ -677,6 +678,49 @@ TEST_CASE("sqlite_store: the data directory is created and a newer schema is ref
   REQUIRE(s.has_error());
   CHECK(s.error().code == store_error::storage_failed);
   CHECK_THAT(s.error().message, Catch::Contains("schema version 99") && Catch::Contains("newer liftoff"));
+}
+
+TEST_CASE("sqlite_store: tokens of an older database become admins; agents are bound to their token", "[store]") {
+  liftoff::test::temp_dir dir;
+  auto file = dir.path() / "liftoff.db";
+  {
+    // A database as the first schema left it, with one token and one agent.
+    liftoff::server::detail::sqlite_connection db(file);
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    db.exec(liftoff::server::detail::sqlite_migrations[0]);
+    db.exec("INSERT INTO schema_version (version) VALUES (1)");
+    db.run("INSERT INTO tokens (name, hash, created_at) VALUES ('old', ?1, 0)", liftoff::server::hash_token("old"));
+    db.exec("INSERT INTO queues (name, resource, config_template, prioritized, created_at) "
+            "VALUES ('q', 'local-process', '{}', 1, 0)");
+    db.exec("INSERT INTO agents (name, host, queues, max_jobs, state, last_heartbeat, registered_at) "
+            "VALUES ('a', 'h', '[\"q\"]', 1, 'active', 0, 0)");
+  }
+  auto s = sqlite_store::open(dir.path());
+  REQUIRE(s.has_value());
+  auto old = s->find_token(liftoff::server::hash_token("old"));
+  REQUIRE(old.has_value());
+  REQUIRE(old->has_value());
+  CHECK((*old)->role == liftoff::server::token_role::admin);
+  // The older agent is bound to nobody; the first token to resume it binds it, and another token then cannot.
+  CHECK_FALSE(s->get_agent(1)->token.has_value());
+  liftoff::server::agent_registration r{"a", "h2", {"q"}, 1, 1, 7};
+  auto resumed = s->register_agent(r, t0);
+  REQUIRE(resumed.has_value());
+  CHECK(resumed->id == 1);
+  CHECK(resumed->token == 7);
+  r.token = 8;
+  auto taken = s->register_agent(r, t0);
+  REQUIRE(taken.has_error());
+  CHECK(taken.error().code == store_error::not_holder);
+  CHECK(s->get_agent(1)->host == "h2");
+  // The last admin stays; a member goes.
+  auto member = s->add_token("m", liftoff::server::hash_token("m"), liftoff::server::token_role::member, t0);
+  REQUIRE(member.has_value());
+  CHECK(s->revoke_token(member->id).has_value());
+  auto last = s->revoke_token((*old)->id);
+  REQUIRE(last.has_error());
+  CHECK(last.error().code == store_error::conflict);
+  CHECK(s->find_token(liftoff::server::hash_token("old"))->has_value());
 }
 
 TEST_CASE("sqlite_store: the database is in WAL mode", "[store]") {

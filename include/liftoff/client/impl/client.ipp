@@ -308,8 +308,10 @@ LIFTOFF_DECL result<void> api_client::health() {
 
 // tokens
 
-LIFTOFF_DECL result<std::pair<std::string, server::token_record>> api_client::create_token(std::string_view name) {
-  auto r = detail::call(http_, detail::http::verb::post, "/tokens", boost::json::object{{"name", name}});
+LIFTOFF_DECL result<std::pair<std::string, server::token_record>> api_client::create_token(std::string_view name,
+                                                                                          server::token_role role) {
+  auto r = detail::call(http_, detail::http::verb::post, "/tokens",
+                        boost::json::object{{"name", name}, {"role", server::to_string(role)}});
   if (!r) return r.error();
   auto v = detail::json_body(*r);
   if (!v) return v.error();
@@ -321,6 +323,12 @@ LIFTOFF_DECL result<std::pair<std::string, server::token_record>> api_client::cr
   auto rec = detail::record_from(*r, server::token_from_json(*record));
   if (!rec) return rec.error();
   return std::make_pair(std::string(token->get_string()), std::move(*rec));
+}
+
+LIFTOFF_DECL result<server::token_record> api_client::whoami() {
+  auto r = detail::call(http_, detail::http::verb::get, "/whoami");
+  if (!r) return r.error();
+  return detail::read_record(*r, server::token_from_json);
 }
 
 LIFTOFF_DECL result<std::vector<server::token_record>> api_client::list_tokens() {

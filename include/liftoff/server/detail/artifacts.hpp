@@ -65,7 +65,7 @@ struct artifact_upload_body {
     /// Creates `path` (it must not exist) to receive the body.
     result<void> open(std::filesystem::path path) {
       discard();
-      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd_ < 0)
         return diagnostic(error_code(errno, boost::system::system_category()),
                           "cannot create " + path.string() + ": " + std::strerror(errno));
@@ -163,6 +163,8 @@ public:
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (!ec) std::filesystem::create_directories(tmp_, ec);
+    for (auto const& d : {dir_.parent_path(), dir_, tmp_})
+      if (!ec) std::filesystem::permissions(d, std::filesystem::perms::owner_all, ec);
     if (ec) return diagnostic(ec, "cannot create " + dir_.string() + ": " + ec.message());
     for (auto const& e : std::filesystem::directory_iterator(tmp_, ec)) std::filesystem::remove(e.path(), ec);
     return {};

@@ -58,6 +58,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace liftoff::server::detail {
 
 namespace asio = boost::asio;
@@ -68,8 +70,10 @@ namespace http = boost::beast::http;
 class api_backend {
 public:
   virtual ~api_backend() = default;
-  /// The name of the token `authorization` (the header's value) carries, or why it is refused. Runs on the pool.
-  virtual result<std::string> authenticate(std::string_view authorization) = 0;
+  /// The token `authorization` (the header's value) carries, or why it is refused. Runs on the pool.
+  virtual result<token_record> authenticate(std::string_view authorization) = 0;
+  /// Whether `who` may use a route admitting `roles` (`forbidden` naming the role needed). `action` is "METHOD /path".
+  virtual result<void> authorize(token_record const& who, unsigned roles, std::string_view action) = 0;
   /// Answers a plain route. Runs on the pool; may throw (answered 500).
   virtual http_reply handle(request_context& c) = 0;
   /// Takes back expired leases and marks silent agents lost. Runs on the pool.
@@ -80,11 +84,13 @@ class http_core;
 
 /// One connection.
 struct http_session {
-  http_session(http_core& c, asio::ip::tcp::socket s, std::uint64_t id_) : core(c), stream(std::move(s)), id(id_) {}
+  http_session(http_core& c, asio::ip::tcp::socket s, std::uint64_t id_, std::string client_)
+      : core(c), stream(std::move(s)), id(id_), client(std::move(client_)) {}
   ~http_session();
   http_core& core;
   beast::tcp_stream stream;
   std::uint64_t id;
+  std::string client;  ///< the peer's address, as the per-client limit counts it
   bool busy = false;  ///< between reading a request's header and finishing its answer (strand only)
 };
 
@@ -94,6 +100,32 @@ auto on_pool(asio::thread_pool& pool, F f) -> asio::awaitable<decltype(f())> {
   using R = decltype(f());
   co_return co_await asio::co_spawn(
       pool, [f = std::move(f)]() mutable -> asio::awaitable<R> { co_return f(); }, asio::use_awaitable);
+}
+
+/** `text` fit for one log line: control characters, DEL and backslashes
+    escaped (`\n`, `\x1b`), so a name or a path cannot forge a line or
+    drive a terminal; cut after `max` bytes with "…". */
+inline std::string log_escape(std::string_view text, std::size_t max = 256) {
+  std::string out;
+  out.reserve(std::min(text.size(), max) + 8);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= max) {
+      out += "\u2026";
+      break;
+    }
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else out += static_cast<char>(c);
+  }
+  return out;
 }
 
 /// Splits "HOST:PORT" ("[::1]:8080" for IPv6) into an endpoint.
@@ -155,6 +187,7 @@ public:
     auto ep = parse_listen_address(options_.listen);
     if (!ep) return ep.error();
     if (auto r = artifacts.prepare(); !r) return r.error();
+    if (options_.raise_open_files_limit) raise_open_files_limit();
     error_code ec;
     acceptor_.open(ep->protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -194,21 +227,80 @@ public:
     join();
   }
 
-  /// Counts the session in, so `stop` can wait for it.
-  std::shared_ptr<http_session> make_session(asio::ip::tcp::socket s) {
+  /** Counts the session in, so `stop` can wait for it; empty when the
+      connection is over the total or the per-client limit (it is then the
+      caller's to refuse). */
+  std::shared_ptr<http_session> make_session(asio::ip::tcp::socket& s, std::string const& client) {
     std::lock_guard lock(sessions_mutex_);
-    auto session = std::make_shared<http_session>(*this, std::move(s), ++next_session_);
+    auto& from_client = per_client_[client];
+    if (sessions_.size() >= options_.max_connections || from_client >= options_.max_connections_per_client) {
+      if (from_client == 0) per_client_.erase(client);
+      return nullptr;
+    }
+    ++from_client;
+    auto session = std::make_shared<http_session>(*this, std::move(s), ++next_session_, client);
     sessions_.emplace(session->id, session);
     return session;
   }
 
-  void forget_session(std::uint64_t id) {
+  void forget_session(std::uint64_t id, std::string const& client) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(id);
+    if (auto it = per_client_.find(client); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
     if (sessions_.empty()) sessions_cv_.notify_all();
   }
 
+  /// Connections open now (for monitoring and tests).
+  std::size_t connections() const {
+    std::lock_guard lock(sessions_mutex_);
+    return sessions_.size();
+  }
+
+  /** Notes a connection refused over a limit; logs at once when nothing was
+      logged for an interval, else counts it for the next interval's line. */
+  void note_refusal(std::string const& client, bool total) {
+    std::lock_guard lock(refusal_mutex_);
+    ++refused_;
+    last_refused_client_ = client;
+    refused_total_ = refused_total_ || total;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ >= options_.refusal_log_interval) flush_refusals_locked(now);
+  }
+
+  /// Logs the refusals counted since the last line, if any.
+  void flush_refusals() {
+    std::lock_guard lock(refusal_mutex_);
+    if (refused_ > 0 && std::chrono::steady_clock::now() - last_refusal_log_ >= options_.refusal_log_interval)
+      flush_refusals_locked(std::chrono::steady_clock::now());
+  }
+
 private:
+  void flush_refusals_locked(std::chrono::steady_clock::time_point now) {
+    if (refused_ == 0) return;
+    log("refused " + std::to_string(refused_) + " connection(s) with 503 (limits: " +
+        std::to_string(options_.max_connections) + " in total, " + std::to_string(options_.max_connections_per_client) +
+        " per client address; " + (refused_total_ ? "the total was reached" : "a client address was at its limit") +
+        "; last from " + last_refused_client_ + ")");
+    refused_ = 0;
+    refused_total_ = false;
+    last_refusal_log_ = now;
+  }
+
+  /// The open-files soft limit up to the hard one, so that many connections fit; logs what it could not do.
+  void raise_open_files_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+      auto want = rl;
+      want.rlim_cur = rl.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < options_.max_connections + 64)
+      log("the open-files limit is " + std::to_string(rl.rlim_cur) + ", below max_connections (" +
+          std::to_string(options_.max_connections) + ") and what the server needs beside them; raise it "
+          "(`ulimit -n`, LimitNOFILE= in a systemd unit) or lower max_connections");
+  }
+
   void join() {
     std::lock_guard lock(join_mutex_);
     if (joined_ || !started_) return;
@@ -244,10 +336,17 @@ private:
   std::span<route const> routes_;
   std::mutex log_mutex_;
 
-  std::mutex sessions_mutex_;
+  mutable std::mutex sessions_mutex_;
   std::condition_variable sessions_cv_;
   std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> sessions_;
+  std::unordered_map<std::string, std::size_t> per_client_;
   std::uint64_t next_session_ = 0;
+
+  std::mutex refusal_mutex_;
+  std::uint64_t refused_ = 0;
+  bool refused_total_ = false;
+  std::string last_refused_client_;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
 
   asio::thread_pool pool_;
   // Declared after what sessions touch in their destructors: the io_context
@@ -265,7 +364,7 @@ private:
   std::string host_;
 };
 
-inline http_session::~http_session() { core.forget_session(id); }
+inline http_session::~http_session() { core.forget_session(id, client); }
 
 // ---- answering -------------------------------------------------------------------------
 
@@ -358,7 +457,9 @@ inline http_reply unauthorized(diagnostic const& d) {
   return r;
 }
 
-/// Authenticates (on the first attempt) and handles a plain route, parking while it has nothing to say.
+/** Authenticates and handles a plain route, parking while it has nothing
+    to say. Every attempt authenticates again, so a request that waited
+    while its token was revoked is refused (401) when it wakes. */
 inline asio::awaitable<std::optional<http_reply>> handle_plain(std::shared_ptr<http_session> s, request_context& ctx,
                                                                std::string const& authorization, bool needs_token,
                                                                std::string& token_label) {
@@ -368,10 +469,11 @@ inline asio::awaitable<std::optional<http_reply>> handle_plain(std::shared_ptr<h
     auto stamp = core.hub.stamp();
     auto reply = co_await on_pool(core.pool(), [&]() -> http_reply {
       try {
-        if (first && needs_token) {
+        if (needs_token) {
           auto who = core.backend().authenticate(authorization);
           if (!who) return unauthorized(who.error());
-          ctx.token_name = *who;
+          ctx.token_name = who->name;
+          ctx.token = std::move(*who);
         }
         return core.backend().handle(ctx);
       } catch (liftoff::exception const& e) {
@@ -380,7 +482,7 @@ inline asio::awaitable<std::optional<http_reply>> handle_plain(std::shared_ptr<h
         return error_reply(diagnostic(error::storage_failed, std::string("internal error: ") + e.what()));
       }
     });
-    if (first && needs_token && reply.status != 401) token_label = ctx.token_name;
+    if (first && needs_token && reply.status != 401) token_label = log_escape(ctx.token_name, 64);
     first = false;
     if (reply.park_on.empty() || !ctx.deadline || std::chrono::steady_clock::now() >= *ctx.deadline) {
       reply.park_on.clear();
@@ -392,6 +494,50 @@ inline asio::awaitable<std::optional<http_reply>> handle_plain(std::shared_ptr<h
     reply.park_on.clear();
     co_return reply;
   }
+}
+
+/// 408 for a body that came slower than the minimum upload rate.
+inline http_reply too_slow(api_server_options const& o) {
+  return error_reply(408, diagnostic(error::timeout, "request body: it arrived slower than the minimum of " +
+                                                         std::to_string(o.min_upload_rate) + " bytes/s"));
+}
+
+/** Reads the rest of a request's body into `p`, at no less than the
+    options' minimum upload rate on average after the grace time (the
+    deadline moves on with every byte that arrives); `beast::error::timeout`
+    when it is slower, with the connection still open for the answer. */
+template <class Parser>
+asio::awaitable<error_code> read_body(std::shared_ptr<http_session> s, beast::flat_buffer& buffer, Parser& p) {
+  auto const& o = s->core.options();
+  auto const started = std::chrono::steady_clock::now();
+  std::uint64_t got = 0;
+  // The stream's own timeout would close the socket; this timer only cancels the read, so 408 can still be sent.
+  auto slow = std::make_shared<bool>(false);
+  asio::steady_timer timer(s->stream.get_executor());
+  s->stream.expires_never();
+  while (!p.is_done()) {
+    if (o.min_upload_rate == 0) {
+      timer.expires_after(std::chrono::seconds(60));
+    } else {
+      auto allowed = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(static_cast<double>(got) / static_cast<double>(o.min_upload_rate)));
+      timer.expires_at(started + o.upload_grace + allowed);
+    }
+    timer.async_wait([w = std::weak_ptr<http_session>(s), slow](error_code ec) {
+      if (ec) return;
+      *slow = true;
+      if (auto live = w.lock()) {
+        error_code cec;
+        live->stream.socket().cancel(cec);
+      }
+    });
+    auto [ec, n] = co_await http::async_read_some(s->stream, buffer, p, asio::as_tuple(asio::use_awaitable));
+    timer.cancel();
+    if (*slow) co_return beast::error::timeout;
+    if (ec) co_return ec;
+    got += n;
+  }
+  co_return error_code{};
 }
 
 /** Serves one request whose header `hp` holds: routes it, reads its body
@@ -423,7 +569,7 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
   if (!url) {
     reply = error_reply(diagnostic(error::invalid_request, "the request target is not a valid URL path"));
   } else {
-    log_target = loggable_target(*url);
+    log_target = log_escape(loggable_target(*url), 512);
     std::vector<std::string> segments;
     for (auto seg : url->segments()) segments.push_back(seg);
     for (auto p : url->params()) ctx.query[p.key] = p.value;
@@ -437,6 +583,8 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
         rt = m.found;
         ctx.route = rt->id;
         ctx.params = std::move(m.params);
+        ctx.roles = rt->roles;
+        ctx.action = method_name + " /api/v1" + std::string(rt->pattern);
       } else if (m.allow.empty()) {
         reply = error_reply(diagnostic(error::not_found, "no API endpoint " + method_name + " " +
                                                              std::string(url->path())));
@@ -453,10 +601,15 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
     // Authenticate before accepting what may be a gigabyte.
     auto who = co_await on_pool(core.pool(), [&] { return core.backend().authenticate(authorization); });
     std::string const& hex = ctx.params.at(0);
+    auto allowed = who ? core.backend().authorize(*who, rt->roles, ctx.action) : result<void>();
+    if (who) token_label = log_escape(who->name, 64);
     if (!who) {
       reply = unauthorized(who.error());
       linger = !hp.is_done();
-    } else if ((token_label = *who), !is_sha256_hex(hex)) {
+    } else if (!allowed) {
+      reply = error_reply(allowed.error());
+      linger = !hp.is_done();
+    } else if (!is_sha256_hex(hex)) {
       reply = error_reply(diagnostic(error::invalid_request, "artifact digest \"" + hex +
                                                                  "\": expected 64 lowercase hex digits (SHA-256)"));
       linger = !hp.is_done();
@@ -473,16 +626,11 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
         reply = error_reply(opened.error());
         linger = !up.is_done();
       } else {
-        error_code ec;
-        while (!up.is_done()) {
-          s->stream.expires_after(std::chrono::seconds(60));
-          auto [rec, n] = co_await http::async_read_some(s->stream, buffer, up, asio::as_tuple(asio::use_awaitable));
-          if (rec) {
-            ec = rec;
-            break;
-          }
-        }
-        if (ec == http::error::body_limit) {
+        auto ec = co_await read_body(s, buffer, up);
+        if (ec == beast::error::timeout) {
+          reply = too_slow(opts);
+          linger = true;
+        } else if (ec == http::error::body_limit) {
           reply = error_reply(diagnostic(error::body_too_large, "artifact upload: over the limit of " +
                                                                     std::to_string(opts.max_artifact_size) + " bytes"));
           linger = true;
@@ -506,9 +654,11 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
   } else if (!hp.is_done()) {
     http::request_parser<http::string_body> bp(std::move(hp));
     bp.body_limit(opts.max_body_size);
-    s->stream.expires_after(std::chrono::seconds(60));
-    auto [ec, n] = co_await http::async_read(s->stream, buffer, bp, asio::as_tuple(asio::use_awaitable));
-    if (ec == http::error::body_limit) {
+    auto ec = co_await read_body(s, buffer, bp);
+    if (ec == beast::error::timeout) {
+      reply = too_slow(opts);
+      linger = true;
+    } else if (ec == http::error::body_limit) {
       reply = error_reply(diagnostic(error::body_too_large, "request body: over the limit of " +
                                                                 std::to_string(opts.max_body_size) + " bytes"));
       linger = true;
@@ -523,8 +673,11 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
     if (rt->kind == route_kind::artifact_read) {
       auto who = co_await on_pool(core.pool(), [&] { return core.backend().authenticate(authorization); });
       std::string const& hex = ctx.params.at(0);
+      auto allowed = who ? core.backend().authorize(*who, rt->roles, ctx.action) : result<void>();
+      if (who) token_label = log_escape(who->name, 64);
       if (!who) reply = unauthorized(who.error());
-      else if ((token_label = *who), !is_sha256_hex(hex))
+      else if (!allowed) reply = error_reply(allowed.error());
+      else if (!is_sha256_hex(hex))
         reply = error_reply(diagnostic(error::invalid_request, "artifact digest \"" + hex +
                                                                    "\": expected 64 lowercase hex digits (SHA-256)"));
       else if (!core.artifacts.contains(hex))
@@ -562,17 +715,32 @@ inline asio::awaitable<bool> serve_request(std::shared_ptr<http_session> s, beas
 inline asio::awaitable<void> run_session(std::shared_ptr<http_session> s) {
   auto& core = s->core;
   beast::flat_buffer buffer;
+  auto const& o = core.options();
+  bool first = true;
   try {
     while (!core.stopping()) {
       s->busy = false;
       http::request_parser<http::empty_body> hp;
       hp.header_limit(64 * 1024);
       hp.body_limit(boost::none);  // the limit depends on the route: checked once the target is known
-      s->stream.expires_after(core.options().idle_timeout);
+      if (!first && buffer.size() == 0) {
+        // Kept alive: wait (up to the idle time) for the next request's first byte.
+        s->stream.expires_after(o.idle_timeout);
+        auto [wec, got] =
+            co_await s->stream.async_read_some(buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
+        if (wec) break;
+        buffer.commit(got);
+      }
+      first = false;
+      // The whole header within the header time of its first byte (of the connection's opening, at first).
+      s->stream.expires_after(o.header_timeout);
       auto [ec, n] = co_await http::async_read_header(s->stream, buffer, hp, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         bool malformed = ec.category() == make_error_code(http::error::bad_target).category() &&
                          ec != http::error::end_of_stream && ec != http::error::partial_message;
+        if (ec == beast::error::timeout && buffer.size() > 0)
+          core.log("- - (closed: the request header did not arrive within " +
+                   std::to_string(o.header_timeout.count()) + " ms) " + log_escape(s->client, 64));
         if (malformed) {
           http_reply r = error_reply(ec == http::error::header_limit ? 431 : 400,
                                      diagnostic(error::invalid_request, "malformed HTTP request: " + ec.message()));
@@ -605,8 +773,25 @@ inline asio::awaitable<void> http_core::accept_loop() {
     }
     if (stopping()) co_return;
     error_code nec;
-    socket.set_option(asio::ip::tcp::no_delay(true), nec);
-    auto session = make_session(asio::ip::tcp::socket(std::move(socket)));
+    asio::ip::tcp::socket sock(std::move(socket));
+    auto peer = sock.remote_endpoint(nec);
+    std::string client = nec ? std::string("?") : peer.address().to_string();
+    auto session = make_session(sock, client);
+    if (!session) {
+      // Over a limit: a short answer written without waiting (a full send buffer just loses it), then closed.
+      static constexpr std::string_view busy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+          "Retry-After: 5\r\nContent-Length: 95\r\n\r\n"
+          "{\"error\":{\"code\":\"unavailable\",\"message\":\"the server is at its connection limit; retry later\"}}";
+      sock.non_blocking(true, nec);
+      sock.write_some(asio::buffer(busy.data(), busy.size()), nec);
+      sock.shutdown(asio::ip::tcp::socket::shutdown_both, nec);
+      sock.close(nec);
+      bool total = connections() >= options_.max_connections;
+      note_refusal(client, total);
+      continue;
+    }
+    session->stream.socket().set_option(asio::ip::tcp::no_delay(true), nec);
     asio::co_spawn(session->stream.get_executor(), run_session(session), asio::detached);
   }
 }
@@ -625,6 +810,7 @@ inline asio::awaitable<void> http_core::sweep_loop() {
       return 0;
     });
     hub.prune(std::chrono::minutes(10));
+    flush_refusals();
   }
 }
 

@@ -88,12 +88,16 @@ enum class route_kind {
   artifact_read,  ///< GET or HEAD of a stored file
 };
 
+/// Which roles besides `admin` (which may do everything) a route admits: a bit set of these.
+inline constexpr unsigned admins_only = 0, members = 1, agents = 2, everyone = members | agents;
+
 /// One row of the endpoint table; `pattern` segments written `{}` match any one segment.
 struct route {
   boost::beast::http::verb method;
   std::string_view pattern;  ///< below `/api/v1`, e.g. "/queues/{}/items"
   int id;
   route_kind kind = route_kind::plain;
+  unsigned roles = admins_only;  ///< `members`, `agents`, `everyone` or `admins_only`; ignored for `open` routes
 };
 
 /// The route a request names, with the path's `{}` segments (decoded); or what the path allows.
@@ -155,6 +159,9 @@ struct request_context {
   std::map<std::string, std::string> query;       ///< decoded query parameters (the last of a repeated name)
   std::string body;
   std::string token_name;                         ///< the name of the token that authenticated the request
+  std::optional<token_record> token;              ///< the token that authenticated it (empty on open routes)
+  unsigned roles = admins_only;                   ///< the route's `roles`
+  std::string action;                             ///< "METHOD /api/v1/pattern", for refusals
   /// For requests that may wait (`?wait=`): when the wait ends; set on the first attempt.
   std::optional<std::chrono::steady_clock::time_point> deadline;
 };

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ public:
   result<void> prepare() {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
+    if (!ec) std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ec);
     if (ec) return diagnostic(ec, "cannot create " + dir_.string() + ": " + ec.message());
     return {};
   }
@@ -37,17 +39,29 @@ public:
   /// The log file of a run; run ids are plain names (checked by the caller against the store).
   std::filesystem::path path_of(std::string_view run_id) const { return dir_ / (std::string(run_id) + ".log"); }
 
-  /** Appends `text` in one write, so concurrent appends never interleave
-      inside each other. */
+  /** Appends `text` under an exclusive lock of the file, so concurrent
+      appends never interleave. A write that fails part way is undone (the
+      file is cut back to its length before), so a failed append leaves no
+      partial text. */
   result<void> append(std::string_view run_id, std::string_view text) {
     if (!is_safe_name(run_id, 128)) return bad_id(run_id);
-    int fd = ::open(path_of(run_id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = ::open(path_of(run_id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return failure("open", run_id);
+    while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      auto d = failure("stat", run_id);
+      ::close(fd);
+      return d;
+    }
     while (!text.empty()) {
       auto w = ::write(fd, text.data(), text.size());
-      if (w < 0) {
-        if (errno == EINTR) continue;
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        if (w == 0) errno = EIO;
         auto d = failure("write", run_id);
+        [[maybe_unused]] auto cut = ::ftruncate(fd, st.st_size);
         ::close(fd);
         return d;
       }

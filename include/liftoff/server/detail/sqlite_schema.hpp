@@ -15,7 +15,7 @@
 namespace liftoff::server::detail {
 
 /// Times are milliseconds since the Unix epoch; JSON is stored as text.
-inline constexpr std::array<std::string_view, 1> sqlite_migrations = {
+inline constexpr std::array<std::string_view, 2> sqlite_migrations = {
     // 1: the first schema.
     R"sql(
 CREATE TABLE queues (
@@ -102,6 +102,11 @@ CREATE TABLE job_aliases (
   PRIMARY KEY (job, alias),
   FOREIGN KEY (job, version) REFERENCES job_versions (job, version)
 );
+)sql",
+    // 2: token roles (tokens made before roles were admins) and the token each agent is bound to.
+    R"sql(
+ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+ALTER TABLE agents ADD COLUMN token_id INTEGER;
 )sql",
 };
 

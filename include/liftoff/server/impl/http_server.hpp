@@ -5,6 +5,7 @@
 // operation of `basic_service` and writes the answer. What an operation does
 // (merging specs, filling templates, checking states) is the service's.
 
+#include <liftoff/server/detail/data_dir.hpp>
 #include <liftoff/server/detail/http_core.hpp>
 #include <liftoff/server/detail/util.hpp>
 #include <liftoff/server/service.hpp>
@@ -29,6 +30,7 @@ namespace detail {
 /// The endpoint table of `liftoff/client/client.hpp`, below `/api/v1`.
 enum api_route : int {
   route_health,
+  route_whoami,
   route_token_create,
   route_token_list,
   route_token_revoke,
@@ -67,39 +69,53 @@ using boost::beast::http::verb;
 
 inline constexpr route api_routes[] = {
     {verb::get, "/health", route_health, route_kind::open},
+    {verb::get, "/whoami", route_whoami, route_kind::plain, everyone},
     {verb::post, "/tokens", route_token_create},
     {verb::get, "/tokens", route_token_list},
     {verb::delete_, "/tokens/{}", route_token_revoke},
-    {verb::head, "/artifacts/{}", route_artifact_head, route_kind::artifact_read},
-    {verb::put, "/artifacts/{}", route_artifact_put, route_kind::artifact_put},
-    {verb::get, "/artifacts/{}", route_artifact_get, route_kind::artifact_read},
-    {verb::post, "/jobs", route_job_create},
-    {verb::get, "/jobs", route_job_list},
-    {verb::get, "/jobs/{}", route_job_versions},
-    {verb::get, "/jobs/{}/versions/{}", route_job_version},
-    {verb::put, "/jobs/{}/aliases/{}", route_job_alias},
+    {verb::head, "/artifacts/{}", route_artifact_head, route_kind::artifact_read, everyone},
+    // Agents upload build contexts (Kaniko) as users upload code.
+    {verb::put, "/artifacts/{}", route_artifact_put, route_kind::artifact_put, everyone},
+    {verb::get, "/artifacts/{}", route_artifact_get, route_kind::artifact_read, everyone},
+    {verb::post, "/jobs", route_job_create, route_kind::plain, members},
+    {verb::get, "/jobs", route_job_list, route_kind::plain, members},
+    {verb::get, "/jobs/{}", route_job_versions, route_kind::plain, members},
+    {verb::get, "/jobs/{}/versions/{}", route_job_version, route_kind::plain, members},
+    {verb::put, "/jobs/{}/aliases/{}", route_job_alias, route_kind::plain, members},
     {verb::post, "/queues", route_queue_create},
-    {verb::get, "/queues", route_queue_list},
-    {verb::get, "/queues/{}", route_queue_get},
+    {verb::get, "/queues", route_queue_list, route_kind::plain, members},
+    {verb::get, "/queues/{}", route_queue_get, route_kind::plain, members},
     {verb::delete_, "/queues/{}", route_queue_delete},
-    {verb::post, "/queues/{}/items", route_item_push},
-    {verb::get, "/queues/{}/items", route_item_list},
-    {verb::post, "/queues/{}/lease", route_queue_lease},
-    {verb::post, "/lease", route_lease},
-    {verb::post, "/items/{}/ack", route_item_ack},
-    {verb::post, "/agents", route_agent_register},
-    {verb::get, "/agents", route_agent_list},
-    {verb::get, "/agents/{}", route_agent_get},
-    {verb::post, "/agents/{}/heartbeat", route_agent_heartbeat},
+    {verb::post, "/queues/{}/items", route_item_push, route_kind::plain, members},
+    {verb::get, "/queues/{}/items", route_item_list, route_kind::plain, members},
+    {verb::post, "/queues/{}/lease", route_queue_lease, route_kind::plain, agents},
+    {verb::post, "/lease", route_lease, route_kind::plain, agents},
+    {verb::post, "/items/{}/ack", route_item_ack, route_kind::plain, agents},
+    {verb::post, "/agents", route_agent_register, route_kind::plain, agents},
+    {verb::get, "/agents", route_agent_list, route_kind::plain, members},
+    {verb::get, "/agents/{}", route_agent_get, route_kind::plain, members},
+    {verb::post, "/agents/{}/heartbeat", route_agent_heartbeat, route_kind::plain, agents},
     {verb::post, "/agents/{}/stop", route_agent_stop},
-    {verb::post, "/agents/{}/stopped", route_agent_stopped},
-    {verb::get, "/runs", route_run_list},
-    {verb::get, "/runs/{}", route_run_get},
-    {verb::post, "/runs/{}/report", route_run_report},
-    {verb::post, "/runs/{}/logs", route_run_logs_append},
-    {verb::get, "/runs/{}/logs", route_run_logs_read},
-    {verb::post, "/runs/{}/stop", route_run_stop},
+    {verb::post, "/agents/{}/stopped", route_agent_stopped, route_kind::plain, agents},
+    // An agent token reads only its own agent's runs: checked by the handlers.
+    {verb::get, "/runs", route_run_list, route_kind::plain, everyone},
+    {verb::get, "/runs/{}", route_run_get, route_kind::plain, everyone},
+    {verb::post, "/runs/{}/report", route_run_report, route_kind::plain, agents},
+    {verb::post, "/runs/{}/logs", route_run_logs_append, route_kind::plain, agents},
+    {verb::get, "/runs/{}/logs", route_run_logs_read, route_kind::plain, everyone},
+    {verb::post, "/runs/{}/stop", route_run_stop, route_kind::plain, members},
 };
+
+/** Whether `who` may use a route admitting `roles` (admins may use every route). `what` is "METHOD /path". */
+inline result<void> check_route_role(token_record const& who, unsigned roles, std::string_view what) {
+  if ((roles & members) && (roles & agents)) return require_role(who, {token_role::member, token_role::agent}, what);
+  if (roles & members) return require_role(who, {token_role::member}, what);
+  if (roles & agents) return require_role(who, {token_role::agent}, what);
+  return require_role(who, {}, what);
+}
+
+/// The key a request made under token `id` also waits on, so that revoking the token ends the wait.
+inline std::string token_key(std::int64_t id) { return "token:" + std::to_string(id); }
 
 /// The most log text one read returns.
 inline constexpr std::size_t max_log_chunk = 1024 * 1024;
@@ -114,9 +130,12 @@ inline boost::json::object counts_json(std::map<item_state, std::int64_t> const&
   return o;
 }
 
-/// Writes the admin token file, readable by its owner only.
+/** Writes a new file readable by its owner only; `already_exists` when the
+    file exists (it is never overwritten). */
 inline result<void> write_private_file(std::filesystem::path const& path, std::string const& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == EEXIST)
+    return diagnostic(error::already_exists, path.string() + " exists already; it was left as it is");
   if (fd < 0) return diagnostic(error::storage_failed, "cannot write " + path.string() + ": " + std::strerror(errno));
   ::fchmod(fd, 0600);
   std::string_view rest = text;
@@ -144,7 +163,7 @@ public:
 
   void attach(detail::http_core& core) { core_ = &core; }
 
-  result<std::string> authenticate(std::string_view authorization) override {
+  result<token_record> authenticate(std::string_view authorization) override {
     auto space = authorization.find(' ');
     auto scheme = authorization.substr(0, space);
     bool bearer = scheme.size() == 6;
@@ -156,14 +175,18 @@ public:
     auto token = authorization.substr(space + 1);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    auto found = service_.authenticate(token);
-    if (!found) return found.error();
-    return std::move(found->name);
+    return service_.authenticate(token);
+  }
+
+  result<void> authorize(token_record const& who, unsigned roles, std::string_view action) override {
+    return detail::check_route_role(who, roles, action);
   }
 
   detail::http_reply handle(detail::request_context& c) override {
-    auto r = dispatch(c);
+    auto r = authorized_dispatch(c);
     if (!r) return detail::error_reply(r.error());
+    // A request that waits also wakes when its token is revoked, and is then refused.
+    if (!r->park_on.empty() && c.token) r->park_on.push_back(detail::token_key(c.token->id));
     return std::move(*r);
   }
 
@@ -216,10 +239,30 @@ private:
     return json_list(*r);
   }
 
+  result<reply> authorized_dispatch(ctx_t& c) {
+    if (c.token)
+      if (auto ok = detail::check_route_role(*c.token, c.roles, c.action); !ok) return ok.error();
+    return dispatch(c);
+  }
+
+  /// The agent `id` as `c`'s token may act as it (see `basic_service::authorize_agent`).
+  result<void> acting_as(ctx_t const& c, std::int64_t id) {
+    if (!c.token) return {};
+    auto a = service_.authorize_agent(*c.token, id);
+    if (!a) return a.error();
+    return {};
+  }
+
+  result<void> may_read_run(ctx_t const& c, std::string_view run_id) {
+    if (!c.token) return {};
+    return service_.authorize_run_read(*c.token, run_id);
+  }
+
   result<reply> dispatch(ctx_t& c) {
     using namespace detail;
     switch (static_cast<api_route>(c.route)) {
       case route_health: return json_reply(200, boost::json::object{{"status", "ok"}});
+      case route_whoami: return json(200, *c.token);
       case route_token_create: return create_token(c);
       case route_token_list: return list_or_error(service_.list_tokens());
       case route_token_revoke: {
@@ -248,7 +291,10 @@ private:
       case route_agent_stop:
       case route_agent_stopped: return agent_call(c);
       case route_run_list: return list_runs(c);
-      case route_run_get: return get_run(c.params[0]);
+      case route_run_get: {
+        if (auto ok = may_read_run(c, c.params[0]); !ok) return ok.error();
+        return get_run(c.params[0]);
+      }
       case route_run_report: return report(c);
       case route_run_logs_append: return append_logs(c);
       case route_run_logs_read: return read_logs(c);
@@ -264,10 +310,15 @@ private:
     auto body = detail::json_body(c);
     if (!body) return body.error();
     field_reader f(*body, "token");
-    f.only({"name"});
+    f.only({"name", "role"});
     auto name = f.string("name");
+    auto role_name = f.string_or("role", "member");
     if (!f.ok()) return f.error();
-    auto made = service_.create_token(name);
+    auto role = token_role_from_string(role_name);
+    if (!role)
+      return diagnostic(error::invalid_request,
+                        "token: field 'role': expected admin, member or agent, got \"" + role_name.substr(0, 32) + "\"");
+    auto made = service_.create_token(name, *role);
     if (!made) return made.error();
     return detail::json_reply(201, boost::json::object{{"token", made->token},
                                                        {"record", boost::json::value_from(made->record)}});
@@ -396,6 +447,7 @@ private:
     auto agent = f.integer("agent");
     std::vector<std::string> queues = several ? f.strings("queues") : std::vector<std::string>{c.params[0]};
     if (!f.ok()) return f.error();
+    if (auto ok = acting_as(c, agent); !ok) return ok.error();
     if (!c.deadline) c.deadline = std::chrono::steady_clock::now() + *wait;
     auto item = several ? service_.lease_any(queues, agent) : service_.lease(queues.front(), agent);
     if (!item) return item.error();
@@ -415,6 +467,7 @@ private:
     f.only({"agent"});
     auto agent = f.integer("agent");
     if (!f.ok()) return f.error();
+    if (auto ok = acting_as(c, agent); !ok) return ok.error();
     return json_or_error(200, service_.ack(*id, agent));
   }
 
@@ -425,7 +478,7 @@ private:
     if (!body) return body.error();
     auto reg = agent_registration_from_json(*body);
     if (!reg) return reg.error();
-    return json_or_error(201, service_.register_agent(*reg));
+    return json_or_error(201, service_.register_agent(std::move(*reg), *c.token));
   }
 
   result<reply> agent_call(ctx_t& c) {
@@ -438,6 +491,8 @@ private:
       f.only({});
       if (!f.ok()) return f.error();
     }
+    if (c.route == detail::route_agent_heartbeat || c.route == detail::route_agent_stopped)
+      if (auto ok = acting_as(c, *id); !ok) return ok.error();
     switch (c.route) {
       case detail::route_agent_heartbeat: return json_or_error(200, service_.heartbeat(*id));
       case detail::route_agent_stop: return json_or_error(200, service_.request_stop_agent(*id));
@@ -460,6 +515,13 @@ private:
     auto agent = detail::query_integer(c, "agent", 1, INT64_MAX);
     if (!agent) return agent.error();
     filter.agent = *agent;
+    if (c.token && c.token->role == token_role::agent) {
+      // An agent token lists the runs of its own agent only.
+      if (!filter.agent)
+        return diagnostic(error::forbidden, "listing every run needs the member role; token '" + c.token->name +
+                                                "' has the agent role: list its own agent's runs (?agent=ID)");
+      if (auto ok = acting_as(c, *filter.agent); !ok) return ok.error();
+    }
     auto active = detail::query_bool(c, "active", false);
     if (!active) return active.error();
     filter.active_only = *active;
@@ -485,6 +547,7 @@ private:
     field_reader f(*body, "state report");
     auto agent = f.integer("agent");
     if (!f.ok()) return f.error();
+    if (auto ok = acting_as(c, agent); !ok) return ok.error();
     return json_or_error(200, service_.report(c.params[0], agent, *u));
   }
 
@@ -496,12 +559,14 @@ private:
     auto agent = f.integer("agent");
     auto text = f.string("text");
     if (!f.ok()) return f.error();
+    if (auto ok = acting_as(c, agent); !ok) return ok.error();
     if (auto a = service_.append_logs(c.params[0], agent, text); !a) return a.error();
     return detail::empty_reply(204);
   }
 
   result<reply> read_logs(ctx_t& c) {
     auto const& run_id = c.params[0];
+    if (auto ok = may_read_run(c, run_id); !ok) return ok.error();
     auto wait = detail::query_wait(c, options_.max_wait);
     if (!wait) return wait.error();
     auto offset = detail::query_integer(c, "offset", 0, INT64_MAX);
@@ -540,7 +605,11 @@ basic_api_server<Store>::basic_api_server(Store store, api_server_options option
   so.has_artifact = [this](std::string_view hex) { return core_ && core_->artifacts.contains(hex); };
   so.on_event = [this](service_event const& e) {
     if (!core_) return;
-    core_->hub.notify(e.kind == event_kind::queue ? detail::queue_key(e.name) : detail::run_key(e.name));
+    switch (e.kind) {
+      case event_kind::queue: core_->hub.notify(detail::queue_key(e.name)); break;
+      case event_kind::run: core_->hub.notify(detail::run_key(e.name)); break;
+      case event_kind::token: core_->hub.notify("token:" + e.name); break;
+    }
   };
   service_ = std::make_unique<basic_service<Store>>(store_, std::move(so));
   backend_ = std::make_unique<backend>(*service_, options_);
@@ -555,9 +624,12 @@ basic_api_server<Store>::~basic_api_server() {
 
 template <store Store>
 result<void> basic_api_server<Store>::start() {
-  std::error_code fec;
-  std::filesystem::create_directories(options_.data_dir, fec);
-  if (fec) return diagnostic(fec, "cannot create " + options_.data_dir.string() + ": " + fec.message());
+  if (auto made = detail::make_private_dir(options_.data_dir); !made) return made.error();
+  if (!lock_ || !lock_->held()) {
+    auto lock = detail::data_dir_lock::acquire(options_.data_dir);
+    if (!lock) return lock.error();
+    lock_ = std::make_unique<detail::data_dir_lock>(std::move(*lock));
+  }
   if (auto prepared = service_->prepare(); !prepared) return prepared.error();
   if (auto started = core_->start(); !started) return started.error();
   std::optional<diagnostic> failed;
@@ -566,12 +638,17 @@ result<void> basic_api_server<Store>::start() {
     failed = made.error();
   else if (*made) {
     auto const& token = (*made)->token;
-    if (auto w = detail::write_private_file(options_.data_dir / "admin-token", token + "\n"); !w)
+    auto w = detail::write_private_file(options_.data_dir / "admin-token", token + "\n");
+    if (!w && w.error().code != make_error_code(error::already_exists)) {
       failed = w.error();
-    else {
-      std::string line = "admin token: " + token;
-      if (options_.notice) options_.notice(line);
-      else std::cout << line << '\n' << std::flush;
+    } else {
+      auto say = [&](std::string const& line) {
+        if (options_.notice) options_.notice(line);
+        else std::cout << line << '\n' << std::flush;
+      };
+      say("admin token: " + token);
+      // A file from an earlier database is kept: it may be the only copy of a token somebody still needs.
+      if (!w) say("note: " + w.error().what() + "; the new admin token above is not in it");
     }
   }
   if (failed) {
@@ -584,6 +661,7 @@ result<void> basic_api_server<Store>::start() {
 template <store Store>
 void basic_api_server<Store>::stop() {
   if (core_) core_->stop();
+  if (lock_) lock_->release();
 }
 
 template <store Store>
@@ -599,6 +677,11 @@ std::string basic_api_server<Store>::url() const {
 template <store Store>
 std::size_t basic_api_server<Store>::parked_requests() const noexcept {
   return core_->hub.parked();
+}
+
+template <store Store>
+std::size_t basic_api_server<Store>::connections() const {
+  return core_->connections();
 }
 
 }  // namespace liftoff::server

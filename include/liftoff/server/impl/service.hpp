@@ -32,11 +32,11 @@ result<token_record> basic_service<Store>::authenticate(std::string_view token) 
 }
 
 template <store Store>
-result<new_token> basic_service<Store>::create_token(std::string_view name) {
+result<new_token> basic_service<Store>::create_token(std::string_view name, token_role role) {
   if (auto ok = check_token_name(name); !ok) return ok.error();
   new_token out;
   out.token = make_token();
-  auto rec = store_.add_token(name, hash_token(out.token), core_.now());
+  auto rec = store_.add_token(name, hash_token(out.token), role, core_.now());
   if (!rec) return rec.error();
   out.record = std::move(*rec);
   return out;
@@ -47,7 +47,7 @@ result<std::optional<new_token>> basic_service<Store>::create_first_token(std::s
   auto tokens = store_.list_tokens();
   if (!tokens) return tokens.error();
   if (!tokens->empty()) return std::optional<new_token>();
-  auto made = create_token(name);
+  auto made = create_token(name, token_role::admin);
   if (!made) return made.error();
   return std::optional<new_token>(std::move(*made));
 }
@@ -59,7 +59,32 @@ result<std::vector<token_record>> basic_service<Store>::list_tokens() {
 
 template <store Store>
 result<token_record> basic_service<Store>::revoke_token(std::int64_t id) {
-  return store_.revoke_token(id);
+  auto t = store_.revoke_token(id);
+  if (t) core_.notify(event_kind::token, std::to_string(id));
+  return t;
+}
+
+// ---- acting as an agent ----
+
+template <store Store>
+result<agent_record> basic_service<Store>::authorize_agent(token_record const& who, std::int64_t agent) {
+  auto a = store_.get_agent(agent);
+  if (!a) return a.error();
+  if (auto ok = detail::check_agent_binding(*a, who); !ok) return ok.error();
+  return a;
+}
+
+template <store Store>
+result<void> basic_service<Store>::authorize_run_read(token_record const& who, std::string_view run_id) {
+  if (who.role != token_role::agent) return {};
+  auto r = store_.get_run(run_id);
+  if (!r) return r.error();
+  if (r->agent) {
+    auto a = store_.get_agent(*r->agent);
+    if (a && a->token && *a->token == who.id) return {};
+  }
+  return diagnostic(error::forbidden, "reading run '" + r->run_id + "' needs the member role; token '" + who.name +
+                                          "' has the agent role and reads only the runs of the agent it registered");
 }
 
 // ---- jobs ----
@@ -235,6 +260,31 @@ result<item_record> basic_service<Store>::ack(std::int64_t item, std::int64_t ag
 
 template <store Store>
 result<agent_record> basic_service<Store>::register_agent(agent_registration const& r) {
+  return store_.register_agent(r, core_.now());
+}
+
+template <store Store>
+result<agent_record> basic_service<Store>::register_agent(agent_registration r, token_record const& who) {
+  if (auto ok = require_role(who, {token_role::agent}, "registering an agent"); !ok) return ok.error();
+  r.token = who.id;
+  if (r.resume) {
+    // A resume by another token is refused, not turned into a new agent: that is somebody else's identity.
+    if (auto old = store_.get_agent(*r.resume); old && old->name == r.name && old->state != agent_state::stopped)
+      if (auto ok = detail::check_agent_binding(*old, who); !ok) return ok.error();
+  }
+  if (who.role == token_role::agent) {
+    auto agents = store_.list_agents();
+    if (!agents) return agents.error();
+    for (auto const& a : *agents) {
+      bool alive = a.state == agent_state::polling || a.state == agent_state::running;
+      bool resumed = r.resume && *r.resume == a.id && a.name == r.name;
+      if (a.token && *a.token == who.id && alive && !resumed)
+        return diagnostic(error::conflict, "token '" + who.name + "' already acts as agent " + std::to_string(a.id) +
+                                               " (" + a.name + "), which is alive; a token with the agent role "
+                                               "registers one agent: resume that one (its state file), or have an "
+                                               "admin stop it (`liftoff agent stop " + std::to_string(a.id) + "`)");
+    }
+  }
   return store_.register_agent(r, core_.now());
 }
 

@@ -68,6 +68,19 @@ LIFTOFF_DECL result<void> check_token_name(std::string_view name) {
   return {};
 }
 
+LIFTOFF_DECL result<void> require_role(token_record const& who, std::initializer_list<token_role> allowed,
+                                       std::string_view what) {
+  if (who.role == token_role::admin) return {};
+  for (auto r : allowed)
+    if (r == who.role) return {};
+  std::string needed;
+  for (auto r : allowed)
+    if (r != token_role::admin) needed += std::string(needed.empty() ? "" : " or ") + std::string(to_string(r));
+  needed = needed.empty() ? "the admin role" : "the " + needed + " or admin role";
+  return diagnostic(error::forbidden, std::string(what) + " needs " + needed + "; token '" + who.name + "' has the " +
+                                          std::string(to_string(who.role)) + " role");
+}
+
 LIFTOFF_DECL result<queue_created> prepare_queue(queue_request const& r, std::vector<std::string> const& resources) {
   if (r.resource.empty()) return diagnostic(error::invalid_request, detail::needs_resource_message(r.name, resources));
   auto tmpl = config_template::parse(r.config_template);
@@ -142,12 +155,24 @@ LIFTOFF_DECL result<void> check_state_report(run_record const& run, state_update
   if (is_terminal(run.state))
     return diagnostic(error::conflict, "run '" + run.run_id + "' already ended as " + std::string(to_string(run.state)) +
                                            "; a terminal state is final");
+  if (run_state_rank(u.state) < run_state_rank(run.state))
+    return diagnostic(error::conflict, "run '" + run.run_id + "' is " + std::string(to_string(run.state)) +
+                                           "; it cannot go back to " + std::string(to_string(u.state)) +
+                                           " (a run's state only moves forward: building, starting, running, "
+                                           "then a terminal state)");
   return {};
 }
 
 // ---- service_core ----------------------------------------------------------------------------
 
 namespace detail {
+
+LIFTOFF_DECL result<void> check_agent_binding(agent_record const& a, token_record const& who) {
+  if (a.token ? *a.token == who.id : who.role == token_role::admin) return {};
+  return diagnostic(error::forbidden, "agent " + std::to_string(a.id) + " (" + a.name +
+                                          ") is bound to another token; token '" + who.name +
+                                          "' acts only as the agent it registered");
+}
 
 LIFTOFF_DECL result<void> check_reported_state(run_state s) {
   if (s == run_state::queued || s == run_state::leased)
@@ -201,6 +226,9 @@ LIFTOFF_DECL result<void> service_core::append_log(run_record const& run, std::i
   if (!run.agent || *run.agent != agent)
     return diagnostic(error::not_holder, "agent " + std::to_string(agent) + " does not hold run " + run.run_id +
                                              "; only its agent appends to its logs");
+  if (is_terminal(run.state))
+    return diagnostic(error::conflict, "run '" + run.run_id + "' already ended as " + std::string(to_string(run.state)) +
+                                           "; its logs are closed");
   if (text.empty()) return {};
   return logs_.append(run.run_id, text);
 }

@@ -4,10 +4,12 @@
 #include <liftoff/server/sqlite_store.hpp>
 
 #include <liftoff/core/spec.hpp>
+#include <liftoff/server/detail/data_dir.hpp>
 #include <liftoff/server/detail/sqlite.hpp>
 #include <liftoff/server/detail/sqlite_schema.hpp>
 #include <liftoff/server/detail/sqlite_writer.hpp>
 #include <liftoff/server/detail/util.hpp>
+#include <liftoff/server/service.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -20,6 +22,9 @@
 #include <mutex>
 #include <system_error>
 #include <type_traits>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace liftoff::server {
 namespace detail {
@@ -209,12 +214,13 @@ LIFTOFF_DECL agent_record read_agent(sqlite_statement& st) {
   a.last_heartbeat = st.time(6);
   a.stop_requested = st.int64(7) != 0;
   a.registered_at = st.time(8);
+  a.token = st.opt_int64(10);
   return a;
 }
 
 #define LIFTOFF_SQLITE_AGENT_COLUMNS                                                                  \
   "id, name, host, queues, max_jobs, state, last_heartbeat, stop_requested, registered_at, "         \
-  "(SELECT COUNT(*) FROM items WHERE items.agent_id = agents.id AND items.state IN ('leased', 'acked'))"
+  "(SELECT COUNT(*) FROM items WHERE items.agent_id = agents.id AND items.state IN ('leased', 'acked')), token_id"
 
 LIFTOFF_DECL std::optional<agent_record> load_agent(sqlite_connection& db, std::int64_t id) {
   auto& st = db.query("SELECT " LIFTOFF_SQLITE_AGENT_COLUMNS " FROM agents WHERE id = ?1", id);
@@ -227,8 +233,12 @@ LIFTOFF_DECL diagnostic no_agent(std::int64_t id) {
                        "no agent with id " + std::to_string(id) + "; an agent must register before it leases");
 }
 
+#define LIFTOFF_SQLITE_TOKEN_COLUMNS "id, name, hash, created_at, revoked, role"
+
 LIFTOFF_DECL token_record read_token(sqlite_statement& st) {
-  return {st.int64(0), st.text(1), st.text(2), st.time(3), st.int64(4) != 0};
+  // An unknown stored role reads as the least one, member.
+  return {st.int64(0), st.text(1), st.text(2), st.time(3), st.int64(4) != 0,
+          token_role_from_string(st.text(5)).value_or(token_role::member)};
 }
 
 LIFTOFF_DECL std::vector<std::string> load_aliases(sqlite_connection& db, std::string_view job, int version) {
@@ -361,16 +371,55 @@ inline sqlite_store& sqlite_store::operator=(sqlite_store&&) noexcept = default;
 LIFTOFF_DECL sqlite_store::~sqlite_store() = default;
 
 LIFTOFF_DECL result<sqlite_store> sqlite_store::open(std::filesystem::path const& dir, sqlite_store_options options) {
+  if (auto made = detail::make_private_dir(dir); !made) return made.error();
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return store_failure(store_error::storage_failed, "cannot create the data directory " + dir.string() + ": " +
-                                                          ec.message() + "; choose a directory the server can write");
   auto state = std::make_unique<detail::sqlite_store_state>();
   state->file = dir / "liftoff.db";
   state->options = options;
+  auto const& file = state->file;
+  // A database that exists must be one: an empty or foreign file is refused, never started over.
+  bool fresh = !std::filesystem::exists(file, ec);
+  if (!fresh) {
+    auto size = std::filesystem::file_size(file, ec);
+    if (!ec && size == 0)
+      return store_failure(store_error::storage_failed,
+                           file.string() + " is empty (0 bytes), so it holds no liftoff data; it may have been "
+                                           "truncated. Restore it from a backup, or move it away to start a new, "
+                                           "empty server (its queues, runs and tokens would be gone)");
+  } else {
+    // Made here, readable by its owner only; SQLite gives its -wal and -shm files the same mode.
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) ::close(fd);
+  }
+  for (auto const* suffix : {"", "-wal", "-shm"}) {
+    auto f = file.string() + suffix;
+    if (std::filesystem::exists(f, ec))
+      std::filesystem::permissions(f, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  }
   try {
     auto db = std::make_unique<detail::sqlite_connection>(state->file);
+    if (!fresh) {
+      // A quick integrity check before anything writes: a damaged file is refused, not served with 500s.
+      auto& check = db->query("PRAGMA quick_check(5)");
+      std::string problems;
+      while (check.step()) {
+        auto line = check.text(0);
+        if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+      }
+      check.reset();
+      if (!problems.empty())
+        throw detail::sqlite_failure(file.string() + " is damaged (" + problems +
+                                         "); restore it from a backup (or try `sqlite3 " + file.string() +
+                                         " .recover`) before starting the server",
+                                     SQLITE_CORRUPT);
+      auto& ours = db->query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+      bool liftoff_db = ours.step();
+      ours.reset();
+      if (!liftoff_db)
+        throw detail::sqlite_failure(file.string() + " is a SQLite database, but not a liftoff server's (it has no "
+                                                     "schema_version table); give the server a data directory of its own",
+                                     SQLITE_MISMATCH);
+    }
     // WAL: readers never block the writer nor it them; the mode is stored in the file.
     auto& mode = db->query("PRAGMA journal_mode = WAL");
     if (!mode.step() || mode.text(0) != "wal")
@@ -671,9 +720,7 @@ LIFTOFF_DECL result<run_record> sqlite_store::report(std::string_view run_id, st
   return state_->write([&](detail::sqlite_connection& db) -> result<run_record> {
     auto r = detail::load_run(db, run_id);
     if (!r) return store_failure(store_error::not_found, "no run with id " + detail::quoted(run_id));
-    if (is_terminal(r->state))
-      return store_failure(store_error::conflict, "run " + detail::quoted(run_id) + " already ended as " +
-                                                      std::string(to_string(r->state)) + "; a terminal state is final");
+    if (auto ok = check_state_report(*r, u); !ok) return ok.error();
     auto i = detail::load_item(db, r->item_id);
     if (!i || !i->agent || *i->agent != agent ||
         (i->state != item_state::leased && i->state != item_state::acked))
@@ -776,15 +823,21 @@ LIFTOFF_DECL result<agent_record> sqlite_store::register_agent(agent_registratio
     if (r.resume) {
       auto old = detail::load_agent(db, *r.resume);
       if (old && old->name == r.name && old->state != agent_state::stopped) {
+        // Only the token an agent is bound to may take it over; an unbound (older) agent is bound now.
+        if (old->token && r.token && *old->token != *r.token)
+          return store_failure(store_error::not_holder,
+                               "agent " + std::to_string(old->id) +
+                                   " was registered with another token, and only that token may resume it; "
+                                   "register a new agent instead (remove the agent's state file)");
         db.run("UPDATE agents SET host = ?2, queues = ?3, max_jobs = ?4, state = 'active', last_heartbeat = ?5, "
-               "stop_requested = 0 WHERE id = ?1",
-               old->id, r.host, detail::to_text(r.queues), r.max_jobs, now);
+               "stop_requested = 0, token_id = COALESCE(token_id, ?6) WHERE id = ?1",
+               old->id, r.host, detail::to_text(r.queues), r.max_jobs, now, r.token);
         return std::move(*detail::load_agent(db, old->id));
       }
     }
-    db.run("INSERT INTO agents (name, host, queues, max_jobs, state, last_heartbeat, registered_at) "
-           "VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
-           r.name, r.host, detail::to_text(r.queues), r.max_jobs, now);
+    db.run("INSERT INTO agents (name, host, queues, max_jobs, state, last_heartbeat, registered_at, token_id) "
+           "VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5, ?6)",
+           r.name, r.host, detail::to_text(r.queues), r.max_jobs, now, r.token);
     return std::move(*detail::load_agent(db, db.last_insert_id()));
   });
 }
@@ -838,7 +891,8 @@ LIFTOFF_DECL result<std::vector<agent_record>> sqlite_store::mark_lost_agents(ti
 
 // ---- tokens ---------------------------------------------------------------------------------------
 
-LIFTOFF_DECL result<token_record> sqlite_store::add_token(std::string_view name, std::string_view hash, time_point now) {
+LIFTOFF_DECL result<token_record> sqlite_store::add_token(std::string_view name, std::string_view hash, token_role role,
+                                                         time_point now) {
   if (name.empty()) return store_failure(store_error::invalid_request, "a token needs a name");
   if (!liftoff::detail::is_sha256_hex(hash))
     return store_failure(store_error::invalid_request,
@@ -848,14 +902,15 @@ LIFTOFF_DECL result<token_record> sqlite_store::add_token(std::string_view name,
   return state_->write([&](detail::sqlite_connection& db) -> result<token_record> {
     if (db.query("SELECT 1 FROM tokens WHERE hash = ?1", hash).step())
       return store_failure(store_error::already_exists, "this token is already stored; make a new one");
-    db.run("INSERT INTO tokens (name, hash, created_at) VALUES (?1, ?2, ?3)", name, hash, now);
-    return token_record{db.last_insert_id(), std::string(name), std::string(hash), now, false};
+    db.run("INSERT INTO tokens (name, hash, created_at, role) VALUES (?1, ?2, ?3, ?4)", name, hash, now,
+           to_string(role));
+    return token_record{db.last_insert_id(), std::string(name), std::string(hash), now, false, role};
   });
 }
 
 LIFTOFF_DECL result<std::optional<token_record>> sqlite_store::find_token(std::string_view hash) {
   return state_->read([&](detail::sqlite_connection& db) -> result<std::optional<token_record>> {
-    auto& st = db.query("SELECT id, name, hash, created_at, revoked FROM tokens WHERE hash = ?1 AND revoked = 0", hash);
+    auto& st = db.query("SELECT " LIFTOFF_SQLITE_TOKEN_COLUMNS " FROM tokens WHERE hash = ?1 AND revoked = 0", hash);
     if (!st.step()) return std::optional<token_record>();
     return std::optional<token_record>(detail::read_token(st));
   });
@@ -863,18 +918,33 @@ LIFTOFF_DECL result<std::optional<token_record>> sqlite_store::find_token(std::s
 
 LIFTOFF_DECL result<token_record> sqlite_store::revoke_token(std::int64_t id) {
   return state_->write([&](detail::sqlite_connection& db) -> result<token_record> {
-    if (db.run("UPDATE tokens SET revoked = 1 WHERE id = ?1", id) == 0)
-      return store_failure(store_error::not_found, "no token with id " + std::to_string(id));
-    auto& st = db.query("SELECT id, name, hash, created_at, revoked FROM tokens WHERE id = ?1", id);
-    st.step();
-    return detail::read_token(st);
+    auto& st = db.query("SELECT " LIFTOFF_SQLITE_TOKEN_COLUMNS " FROM tokens WHERE id = ?1", id);
+    if (!st.step()) return store_failure(store_error::not_found, "no token with id " + std::to_string(id));
+    auto t = detail::read_token(st);
+    st.reset();
+    if (t.revoked) return t;
+    if (t.role == token_role::admin) {
+      auto& admins = db.query("SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked = 0");
+      admins.step();
+      auto n = admins.int64(0);
+      admins.reset();
+      if (n <= 1)
+        return store_failure(store_error::conflict,
+                             "token " + std::to_string(id) + " (" + detail::quoted(t.name) +
+                                 ") is the last active admin token: revoking it would leave nobody able to manage "
+                                 "the server; make another admin token first (`liftoff token create NAME --role "
+                                 "admin`), then revoke this one");
+    }
+    db.run("UPDATE tokens SET revoked = 1 WHERE id = ?1", id);
+    t.revoked = true;
+    return t;
   });
 }
 
 LIFTOFF_DECL result<std::vector<token_record>> sqlite_store::list_tokens() {
   return state_->read([&](detail::sqlite_connection& db) -> result<std::vector<token_record>> {
     std::vector<token_record> out;
-    auto& st = db.query("SELECT id, name, hash, created_at, revoked FROM tokens ORDER BY id");
+    auto& st = db.query("SELECT " LIFTOFF_SQLITE_TOKEN_COLUMNS " FROM tokens ORDER BY id");
     while (st.step()) out.push_back(detail::read_token(st));
     return out;
   });

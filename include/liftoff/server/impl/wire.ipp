@@ -100,7 +100,9 @@ LIFTOFF_DECL unsigned http_status_for(error_code const& ec) {
     case error::not_found: return 404;
     case error::already_exists:
     case error::conflict: return 409;
-    case error::not_holder: return 403;
+    case error::not_holder:
+    case error::forbidden: return 403;
+    case error::unauthorized: return 401;
     case error::body_too_large: return 413;
     case error::invalid_request:
     case error::invalid_spec:
@@ -354,12 +356,14 @@ LIFTOFF_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& v,
                           {"state", to_string(a.state)},
                           {"last_heartbeat", format_time(a.last_heartbeat)},
                           {"stop_requested", a.stop_requested},
-                          {"registered_at", format_time(a.registered_at)}};
+                          {"registered_at", format_time(a.registered_at)},
+                          {"token", detail::json_optional(a.token)}};
 }
 
 LIFTOFF_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& v, token_record const& t) {
   v = boost::json::object{
-      {"id", t.id}, {"name", t.name}, {"created_at", format_time(t.created_at)}, {"revoked", t.revoked}};
+      {"id", t.id},           {"name", t.name}, {"role", to_string(t.role)}, {"created_at", format_time(t.created_at)},
+      {"revoked", t.revoked}};
 }
 
 LIFTOFF_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& v, job_version_record const& j) {
@@ -508,6 +512,7 @@ LIFTOFF_DECL result<agent_record> agent_from_json(boost::json::value const& v) {
   a.last_heartbeat = f.optional_time("last_heartbeat").value_or(time_point{});
   a.stop_requested = f.boolean_or("stop_requested", false);
   a.registered_at = f.optional_time("registered_at").value_or(time_point{});
+  a.token = f.optional_integer("token");
   return f.finish(std::move(a));
 }
 
@@ -518,6 +523,9 @@ LIFTOFF_DECL result<token_record> token_from_json(boost::json::value const& v) {
   t.name = f.string_or("name", "");
   t.created_at = f.optional_time("created_at").value_or(time_point{});
   t.revoked = f.boolean_or("revoked", false);
+  auto role = f.string_or("role", "member");
+  if (auto r = token_role_from_string(role)) t.role = *r;
+  else f.fail("role", "expected admin, member or agent, got \"" + role + "\"");
   return f.finish(std::move(t));
 }
 
