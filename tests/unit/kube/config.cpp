@@ -341,7 +341,7 @@ TEST_CASE("no kubeconfig and no cluster: the error says where it looked", "[kube
   CHECK(contains(f.error().message, (dir / "absent").string()));
 }
 
-TEST_CASE("~/.kube/config is read when KUBECONFIG is not set", "[kube-config]") {
+TEST_CASE("the home directory's .kube/config is read when KUBECONFIG is not set", "[kube-config]") {
   temp_dir dir("liftoff-kube-config");
   write_file(dir / ".kube" / "config", one_cluster);
   env_guard kubeconfig("KUBECONFIG", nullptr);

@@ -78,10 +78,10 @@ TEST_CASE("API server: the admin token is made once, kept hashed and written own
     auto made = c.post_json("/tokens", json::object{{"name", "ci"}}, 201);
     std::string ci(made.at("token").as_string());
     CHECK_FALSE(made.at("record").as_object().contains("hash"));
-    CHECK(c.call(http::verb::get, "/tokens", {}, ci).status == 200);
+    CHECK(c.call(http::verb::get, "/queues", {}, ci).status == 200);
     auto id = made.at("record").at("id").as_int64();
     CHECK(c.call(http::verb::delete_, "/tokens/" + std::to_string(id)).status == 200);
-    CHECK(c.call(http::verb::get, "/tokens", {}, ci).status == 401);
+    CHECK(c.call(http::verb::get, "/queues", {}, ci).status == 401);
     // The database holds no token in clear.
     auto db = liftoff::test::read_file(dir.path() / "data" / "liftoff.db");
     CHECK_FALSE(contains(db, first_token));

@@ -220,6 +220,10 @@ public:
     hub.close();
     close_idle_sessions();
     {
+      std::lock_guard lock(refusal_mutex_);
+      flush_refusals_locked(std::chrono::steady_clock::now());
+    }
+    {
       // Requests in flight finish; a client that never completes its request is cut off after a while.
       std::unique_lock lock(sessions_mutex_);
       sessions_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return sessions_.empty(); });
