@@ -23,22 +23,8 @@ import tempfile
 import threading
 import time
 
-FLOOD = r"""
-import resource, socket, sys, time
-port, count = int(sys.argv[1]), int(sys.argv[2])
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-held = []
-for _ in range(count):
-    s = socket.socket()
-    try:
-        s.connect(("127.0.0.1", port))
-    except OSError:
-        break
-    held.append(s)
-print(len(held), flush=True)
-sys.stdin.read()
-"""
+# One process holding idle connections (shared with the server's test).
+HOLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support", "hold_connections.py")
 
 
 def health_latency(port, n):
@@ -102,8 +88,7 @@ def main():
         left = args.sockets
         while left > 0:
             n = min(per_process, left)
-            procs.append(subprocess.Popen([sys.executable, "-c", FLOOD, str(port), str(n)], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, text=True))
+            procs.append(subprocess.Popen([sys.executable, HOLD, str(port), str(n)], stdout=subprocess.PIPE, text=True))
             left -= n
         during = []
         done = threading.Event()
@@ -114,14 +99,14 @@ def main():
 
         t = threading.Thread(target=measure)
         t.start()
-        opened = sum(int(p.stdout.readline()) for p in procs)
+        opened = sum(int(p.stdout.readline().split()[0]) for p in procs)
         flood_seconds = time.perf_counter() - started
         done.set()
         t.join()
         held = health_latency(port, args.requests)
         server_fds, server_rss = fds(), rss_mib()
         for p in procs:
-            p.stdin.close()
+            p.terminate()
             p.wait()
     finally:
         server.terminate()

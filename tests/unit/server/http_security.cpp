@@ -405,27 +405,14 @@ TEST_CASE("API server: connection limits answer 503 and keep the server reachabl
 }
 
 /** A process holding `count` idle connections to 127.0.0.1:`port` (as many
-    as it can), writing "N connected" to `out` once they are open, until it is killed. */
+    as it can), writing "N connected" to `out` once they are open, until it is killed
+    (tests/support/hold_connections.py). */
 static std::unique_ptr<liftoff::test::background_command> flood(std::uint16_t port, int count,
                                                                 std::filesystem::path const& out) {
-  static constexpr char const* script = R"py(
-import resource, socket, sys, time
-port, count = int(sys.argv[1]), int(sys.argv[2])
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-held = []
-for _ in range(count):
-    s = socket.socket()
-    try:
-        s.connect(("127.0.0.1", port))
-    except OSError:
-        break
-    held.append(s)
-print(len(held), "connected", flush=True)
-time.sleep(600)
-)py";
   return std::make_unique<liftoff::test::background_command>(
-      std::vector<std::string>{"python3", "-c", script, std::to_string(port), std::to_string(count)}, out,
+      std::vector<std::string>{"python3", LIFTOFF_SOURCE_DIR "/tests/support/hold_connections.py", std::to_string(port),
+                               std::to_string(count)},
+      out,
       out.string() + ".err");
 }
 
