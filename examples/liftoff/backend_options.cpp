@@ -33,6 +33,7 @@ backend_settings backend_settings_from(backend_values const& values, bool for_ag
   backend_settings s;
   s.agent = std::move(agent_name);
   s.secure_mode = for_agent;
+  s.for_agent = for_agent;
   for (auto const* b : backends())
     for (auto const& o : b->options)
       if (auto it = values.find(o.flag); !o.setting.empty() && it != values.end()) s.values[o.setting] = it->second;

@@ -40,7 +40,8 @@ using backend_values = std::map<std::string, std::string, std::less<>>;
     `liftoff launch-agent`) to `cmd`, their values going to `values`. */
 void add_backend_options(CLI::App& cmd, backend_values& values, bool for_agent);
 
-/// The settings the options in `values` give the backends; `for_agent` turns on secure mode.
+/** The settings the options in `values` give the backends; `for_agent` turns on secure mode and
+    `backend_settings::for_agent` (an agent's local runs get a minimal environment). */
 backend_settings backend_settings_from(backend_values const& values, bool for_agent, std::string agent_name = {});
 
 /// "local-process, local-container (the default), kubernetes or sagemaker", from the backends.

@@ -9,8 +9,11 @@
 #include <liftoff/client/client.hpp>
 
 #include <CLI/App.hpp>
+#include <CLI/Validators.hpp>
 
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +35,8 @@ struct agent_flags {
   std::optional<double> lease_wait_seconds;
   std::string work_dir;
   std::string state_dir;
+  std::optional<std::uint64_t> max_unpacked_size;
+  std::optional<std::uint64_t> max_archive_entries;
   bool no_secure_mode = false;
   backend_values backends;  ///< the backends' own options (--builder, …)
 };
@@ -76,6 +81,10 @@ int run_agent(agent_flags const& flags) {
   if (flags.grace_seconds) o.grace_period = seconds(*flags.grace_seconds);
   if (flags.heartbeat_seconds) o.heartbeat_interval = seconds(*flags.heartbeat_seconds);
   if (flags.lease_wait_seconds) o.lease_wait = seconds(*flags.lease_wait_seconds);
+  if (flags.max_unpacked_size) o.unpack.max_unpacked_bytes = *flags.max_unpacked_size;
+  if (flags.max_archive_entries) o.unpack.max_entries = *flags.max_archive_entries;
+  o.unpack.unpacked_bytes_setting = "--max-unpacked-size";
+  o.unpack.entries_setting = "--max-archive-entries";
   if (o.queues.empty())
     return term.fail(diagnostic(error::invalid_request, "give at least one queue: --queue NAME (or `queues` in --config)"),
                      exit_usage);
@@ -131,6 +140,15 @@ void add_launch_agent_command(CLI::App& app, command_action& action) {
                 "Let Kubernetes manifests use host paths, host networking, privileged containers and added "
                 "capabilities (only for queues whose every user is trusted)");
   cmd->add_option("--work-dir", flags->work_dir, "Where runs fetch their code (default ~/.cache/liftoff/agents/NAME)");
+  auto const at_least_one = CLI::Range(std::uint64_t(1), std::numeric_limits<std::uint64_t>::max());
+  cmd->add_option("--max-unpacked-size", flags->max_unpacked_size,
+                  "The most a run's code artifact may unpack to, e.g. 512m or 8g (default 4g); a bigger one fails "
+                  "the run")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(at_least_one);
+  cmd->add_option("--max-archive-entries", flags->max_archive_entries,
+                  "The most files, directories and links a run's code artifact may hold (default 100000)")
+      ->check(at_least_one);
   cmd->add_option("--state-dir", flags->state_dir,
                   "Where the agent keeps its identity (default $XDG_STATE_HOME/liftoff/agents)");
   cmd->callback([&action, flags] { action = [flags] { return run_agent(*flags); }; });

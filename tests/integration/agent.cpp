@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <regex>
 
 namespace t = liftoff::test;
@@ -48,7 +49,9 @@ private:
 /// A `liftoff launch-agent` process; its events go to a file.
 class test_agent {
 public:
-  test_agent(test_server& s, std::string name, std::filesystem::path const& home, std::vector<std::string> extra = {})
+  /// `env`: variables the agent gets on top of the test's environment and its token.
+  test_agent(test_server& s, std::string name, std::filesystem::path const& home, std::vector<std::string> extra = {},
+             std::vector<std::string> env = {})
       : name_(std::move(name)), out_(home / (name_ + ".out")), err_(home / (name_ + ".err")) {
     std::vector<std::string> argv = {LIFTOFF_CLI,       "launch-agent",      "--queue",
                                      "q",               "--server",          s.url(),
@@ -57,8 +60,8 @@ public:
                                      "--heartbeat-interval", "0.2",          "--grace-period",
                                      "2"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<t::background_command>(argv, out_, err_,
-                                                    std::vector<std::string>{"LIFTOFF_API_TOKEN=" + s.token()});
+    env.push_back("LIFTOFF_API_TOKEN=" + s.token());
+    proc_ = std::make_unique<t::background_command>(argv, out_, err_, env);
   }
   ~test_agent() {
     // Stop it as a user would, so no run is left behind; the background_command kills what remains.
@@ -210,6 +213,146 @@ TEST_CASE("an agent fetches a code artifact from the server and runs it", "[agen
   CHECK(server_logs(api, item->run_id) == "trained from code\n");
   // The run's directory is gone once the run has ended.
   CHECK_FALSE(std::filesystem::exists(f.home / "work" / item->run_id));
+}
+
+TEST_CASE("an agent's local run gets a minimal environment, never the agent's token or keys", "[agent]") {
+  test_server srv;
+  auto& api = srv.api();
+  // The queue's owner lets its runs see one of the agent's variables.
+  auto q = api.create_queue("q", "local-process",
+                            {{"resource_args", {{"local-process", {{"pass_env", json::array{"LIFTOFF_TEST_PASSED"}}}}}}});
+  INFO((q ? "" : q.error().what()));
+  REQUIRE(q.has_value());
+  // A queue without a template, whose pushers name pass_env themselves (a template's pass_env wins over theirs).
+  REQUIRE(api.create_queue("open", "local-process").has_value());
+  t::temp_dir home;
+  t::temp_dir code;
+  std::string const foo = "foo-" + std::to_string(std::random_device{}());
+  test_agent agent(srv, "private", home.path(), {"--queue", "open"},
+                   {"AWS_SECRET_ACCESS_KEY=aws-secret-value", "AWS_ACCESS_KEY_ID=AKIATESTKEY", "FOO=" + foo,
+                    "LIFTOFF_TEST_PASSED=passed-value"});
+  agent.wait_registered();
+
+  client::push_request r;
+  r.queue = "q";
+  r.spec = json::object{{"code", code.path().string()},
+                        {"entry_point", json::array{"env"}},
+                        {"resource_args",
+                         {{"local-process",
+                           {{"env", {{"FROM_SPEC", "spec-value"}, {"NOT_THE_TOKEN", "${LIFTOFF_API_TOKEN}"}}}}}}}};
+  auto item = api.push(r);
+  REQUIRE(item.has_value());
+  auto done = wait_ended(api, item->run_id);
+  INFO(done.message);
+  CHECK(done.state == run_state::finished);
+  auto logs = server_logs(api, item->run_id);
+  INFO(logs);
+  CHECK((contains(logs, "\nPATH=") || logs.starts_with("PATH=")));
+  CHECK(contains(logs, "LIFTOFF_RUN_ID=" + item->run_id + "\n"));
+  CHECK(contains(logs, "LIFTOFF_SERVER=" + srv.url() + "\n"));
+  CHECK(contains(logs, "LIFTOFF_TEST_PASSED=passed-value\n"));
+  CHECK(contains(logs, "FROM_SPEC=spec-value\n"));
+  CHECK(contains(logs, "NOT_THE_TOKEN=${LIFTOFF_API_TOKEN}\n"));  // the macro has no value
+  CHECK_FALSE(contains(logs, srv.token()));
+  CHECK_FALSE(contains(logs, "LIFTOFF_API_TOKEN="));
+  CHECK_FALSE(contains(logs, "AWS_SECRET_ACCESS_KEY"));
+  CHECK_FALSE(contains(logs, "aws-secret-value"));
+  CHECK_FALSE(contains(logs, "AWS_ACCESS_KEY_ID"));
+  CHECK_FALSE(contains(logs, foo));
+
+  // Naming the token in pass_env fails the run, saying why.
+  r.queue = "open";
+  r.spec = json::object{{"code", code.path().string()},
+                        {"entry_point", json::array{"env"}},
+                        {"resource_args", {{"local-process", {{"pass_env", json::array{"LIFTOFF_API_TOKEN"}}}}}}};
+  auto asks = api.push(r);
+  REQUIRE(asks.has_value());
+  auto refused = wait_ended(api, asks->run_id);
+  CHECK(refused.state == run_state::failed);
+  CHECK(contains(refused.message, "resource_args.local-process.pass_env[0]: LIFTOFF_API_TOKEN"));
+  CHECK_FALSE(contains(server_logs(api, asks->run_id), srv.token()));
+}
+
+TEST_CASE("an agent unpacks a setuid file without its setuid bit", "[agent]") {
+  fixture f;
+  auto& api = f.server.api();
+  t::temp_dir src;
+  t::write_file(src / "job" / "tool", "#!/bin/sh\necho tool\n");
+  REQUIRE(::chmod((src / "job" / "tool").c_str(), 04755) == 0);
+  struct stat st {};
+  REQUIRE(::stat((src / "job" / "tool").c_str(), &st) == 0);
+  if ((st.st_mode & 07777) != 04755) {
+    WARN("SKIPPED: this filesystem does not keep a setuid bit set by its owner (nosuid?), so there is none to drop");
+    return;
+  }
+  auto tarball = src / "code.tar.gz";
+  auto digest = client::pack_code_artifact(src / "job", tarball);
+  REQUIRE(digest.has_value());
+  REQUIRE(api.upload_artifact(*digest, tarball).has_value());
+
+  test_agent agent(f.server, "unpacker", f.home.path());
+  agent.wait_registered();
+  client::push_request r;
+  r.queue = "q";
+  r.spec = json::object{{"code", {{"artifact", *digest}}},
+                        {"entry_point", json::array{"sh", "-c", "stat -c %a tool; ./tool"}}};
+  auto item = api.push(r);
+  REQUIRE(item.has_value());
+  auto done = wait_ended(api, item->run_id);
+  INFO(done.message);
+  CHECK(done.state == run_state::finished);
+  CHECK(server_logs(api, item->run_id) == "755\ntool\n");
+}
+
+TEST_CASE("an agent refuses a code artifact that expands past its limits, naming it and the flag", "[agent]") {
+  fixture f;
+  auto& api = f.server.api();
+  t::temp_dir src;
+  // 10 MiB of zeros: a tarball of a few kilobytes.
+  t::write_file(src / "job" / "zeros.bin", std::string(std::size_t(10) << 20, '\0'));
+  t::write_file(src / "job" / "train.sh", "#!/bin/sh\necho should not run\n");
+  auto tarball = src / "code.tar.gz";
+  auto digest = client::pack_code_artifact(src / "job", tarball);
+  REQUIRE(digest.has_value());
+  REQUIRE(std::filesystem::file_size(tarball) < 100 * 1024);
+  REQUIRE(api.upload_artifact(*digest, tarball).has_value());
+
+  auto push_artifact = [&] {
+    client::push_request r;
+    r.queue = "q";
+    r.spec = json::object{{"code", {{"artifact", *digest}}}, {"entry_point", json::array{"sh", "train.sh"}}};
+    auto item = api.push(r);
+    REQUIRE(item.has_value());
+    return item->run_id;
+  };
+
+  SECTION("too big unpacked") {
+    test_agent agent(f.server, "small", f.home.path(), {"--max-unpacked-size", "1m"});
+    agent.wait_registered();
+    auto run_id = push_artifact();
+    auto done = wait_ended(api, run_id);
+    CHECK(done.state == run_state::failed);
+    CHECK(done.stage == failure_stage::source);
+    INFO(done.message);
+    CHECK(contains(done.message, *digest));
+    CHECK(contains(done.message, "more than 1 MiB"));
+    CHECK(contains(done.message, "raise --max-unpacked-size"));
+    CHECK_FALSE(contains(server_logs(api, run_id), "should not run"));
+    CHECK(t::wait_until([&] { return !std::filesystem::exists(f.home / "work" / run_id); }, 5));
+  }
+  SECTION("too many entries") {
+    test_agent agent(f.server, "few", f.home.path(), {"--max-archive-entries", "1"});
+    agent.wait_registered();
+    auto run_id = push_artifact();
+    auto done = wait_ended(api, run_id);
+    CHECK(done.state == run_state::failed);
+    CHECK(done.stage == failure_stage::source);
+    INFO(done.message);
+    CHECK(contains(done.message, *digest));
+    CHECK(contains(done.message, "more than 1 entry"));
+    CHECK(contains(done.message, "raise --max-archive-entries"));
+    CHECK(t::wait_until([&] { return !std::filesystem::exists(f.home / "work" / run_id); }, 5));
+  }
 }
 
 TEST_CASE("a stop requested on the server stops the run; a stop of the agent makes it exit", "[agent]") {

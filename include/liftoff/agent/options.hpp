@@ -78,6 +78,10 @@ struct agent_options {
   std::chrono::milliseconds final_report_patience{std::chrono::seconds(10)};
   /// Where runs fetch their code (one directory per run, removed when it ends); empty: `default_work_dir(name)`.
   std::filesystem::path work_dir;
+  /** How much a run's code artifact may unpack to (4 GiB, 100,000 entries by
+      default); past a limit the run fails at stage `source`, naming the
+      artifact, the limit and how to raise it. */
+  client::unpack_limits unpack = default_unpack_limits();
   /// Where the agent keeps its identity (`<name>.json`); empty: `default_state_dir()`.
   std::filesystem::path state_dir;
   /// The launchers the agent runs items with, by resource.
@@ -97,6 +101,14 @@ struct agent_options {
   std::size_t max_pending_log_bytes = std::size_t(8) << 20;  ///< unsent output kept per run while the server is away
   /// Receives one human-readable line per event ("run abc123 leased from a"); called from the agent's threads, one call at a time.
   std::function<void(std::string_view)> on_event;
+
+  /// The default limits, with the errors naming these options.
+  static client::unpack_limits default_unpack_limits() {
+    client::unpack_limits l;
+    l.unpacked_bytes_setting = "agent_options::unpack.max_unpacked_bytes";
+    l.entries_setting = "agent_options::unpack.max_entries";
+    return l;
+  }
 
   /// 10 s to connect, 30 s per request, 3 attempts for idempotent calls.
   static net::client_options default_http_options() {

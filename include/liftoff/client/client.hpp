@@ -229,9 +229,34 @@ private:
     tree always gives the same bytes. Returns "sha256:<hex>" of the bytes. */
 result<std::string> pack_code_artifact(std::filesystem::path const& dir, std::filesystem::path const& out);
 
+/** How much unpacking a code artifact may write. A tar.gz of a few kilobytes
+    can expand to terabytes or millions of files (an archive bomb); an
+    artifact past a limit is refused before its excess is written. */
+struct unpack_limits {
+  /// The most bytes the artifact's files may hold once unpacked: 4 GiB.
+  std::uint64_t max_unpacked_bytes = std::uint64_t(4) << 30;
+  /// The most entries (files, directories, links) the artifact may hold: 100,000.
+  std::uint64_t max_entries = 100000;
+  /// How a user raises `max_unpacked_bytes`, as the error says it (`--max-unpacked-size` for the agent).
+  std::string unpacked_bytes_setting = "unpack_limits::max_unpacked_bytes";
+  /// How a user raises `max_entries`, as the error says it (`--max-archive-entries` for the agent).
+  std::string entries_setting = "unpack_limits::max_entries";
+};
+
 /** Unpacks a code artifact into `dir` (created if needed). Refuses entries
-    that would land outside `dir` (absolute paths, `..`, links pointing out). */
-result<void> unpack_code_artifact(std::filesystem::path const& file, std::filesystem::path const& dir);
+    that would land outside `dir` (absolute paths, `..`, links pointing out),
+    entries that are not files, directories or symlinks, and hard links.
+    Modes are kept but for the setuid, setgid and sticky bits, which are
+    dropped (a 04755 file is unpacked 0755); owners are this process's.
+
+    Fails with `error::body_too_large`, naming `file`, the limit and the
+    setting that raises it, when the files would hold more than
+    `limits.max_unpacked_bytes` or the archive has more than
+    `limits.max_entries` entries. On any failure nothing unpacked is left
+    behind: `dir` is removed when this call made it, else what it added to
+    `dir` is. */
+result<void> unpack_code_artifact(std::filesystem::path const& file, std::filesystem::path const& dir,
+                                  unpack_limits const& limits = {});
 
 }  // namespace liftoff::client
 

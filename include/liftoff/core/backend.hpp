@@ -28,6 +28,10 @@ struct backend_settings {
   /** Refuse what only trusted users may ask for (Kubernetes host paths,
       privileged containers, …); on for an agent serving queues. */
   bool secure_mode = false;
+  /** The launchers run other people's jobs for an agent serving queues: a
+      run gets only what its spec and queue give it, never the agent's own
+      environment (a `local-process` run gets `environment_policy::minimal`). */
+  bool for_agent = false;
   /// The values of the backends' own settings (`backend_option::setting`), by setting name.
   std::map<std::string, std::string, std::less<>> values;
 

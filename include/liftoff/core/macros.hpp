@@ -34,7 +34,9 @@ struct macro_values {
   macro_lookup lookup_env;
 };
 
-/// The value of environment variable `name` in this process; nullopt when it is not set.
+/** The value of environment variable `name` in this process; nullopt when it
+    is not set, and for `LIFTOFF_API_TOKEN` (the program's credential: a
+    spec that names it does not get an agent's token). */
 std::optional<std::string> environment_macro(std::string_view name);
 
 /** The values of a run's macros: `${project_name}`, `${run_id}`,

@@ -27,10 +27,20 @@ struct local_run_state;
 
     The entry point plus args (`spec.command()`) runs in the job's directory
     (or `resource_args["local-process"].workdir` inside it), in its own
-    process group, with this process's environment plus `LIFTOFF_RUN_ID`,
-    `LIFTOFF_PROJECT`, `LIFTOFF_JOB`, `LIFTOFF_RUN_NAME`, `LIFTOFF_QUEUE`
-    (when set), `LIFTOFF_CONFIG` (the run config as JSON), then
-    `options.environment`, then `resource_args["local-process"].env`.
+    process group. Its environment (`environment_for`) is what `environment`
+    keeps of this process's environment, plus the variables
+    `resource_args["local-process"].pass_env` names, less `withheld`; then
+    `LIFTOFF_RUN_ID`, `LIFTOFF_PROJECT`, `LIFTOFF_JOB`, `LIFTOFF_RUN_NAME`,
+    `LIFTOFF_QUEUE` (when set), `LIFTOFF_CONFIG` (the run config as JSON),
+    then `options.environment`, then `resource_args["local-process"].env`,
+    each replacing what came before.
+
+    The default, `environment_policy::inherit`, suits a user's own launch
+    (`liftoff launch --resource local-process`): the run sees what the
+    user's shell has. A program that runs other people's jobs (the launch
+    agent, through `backend_settings::for_agent`) chooses
+    `environment_policy::minimal`, so that a run cannot read its token, cloud
+    keys or anything else its queue template or spec does not name.
 
     argv[0] containing a `/` is relative to the job's directory; a bare name
     is looked up on the run's PATH, then in the job's directory.
@@ -45,10 +55,27 @@ struct local_run_state;
     killed, as when a container's main process exits: a run leaves nothing
     behind (a descendant that moved to another session is out of reach). */
 struct local_process {
+  /// Which of this process's environment variables a run gets.
+  enum class environment_policy {
+    /// All of them (less `withheld`): a user's own launch.
+    inherit,
+    /** Only `PATH`, `HOME`, `LANG`, `LC_*`, `TZ`, `USER`, `TMPDIR` and
+        `SHELL` (those that are set) and what `pass_env` names: an agent's
+        runs. */
+    minimal,
+  };
+
   /// The optional hooks it offers (liftoff::hook).
   static constexpr hook_set hooks = hook::validate;
   /// How many log lines a run keeps (the oldest are dropped first).
   std::size_t max_log_lines = 100000;
+  /// Which of this process's environment variables a run gets; `inherit` by default.
+  environment_policy environment = environment_policy::inherit;
+  /** Variables of this process's environment that no run gets, under either
+      policy, and that `pass_env` may not name: the credentials of the
+      program that launches it (under `inherit`, the user's own token too; a
+      run that needs one is given it in `resource_args["local-process"].env`). */
+  std::vector<std::string> withheld = {"LIFTOFF_API_TOKEN"};
 
   static constexpr bool accepts(artifact_kind k) noexcept { return k == artifact_kind::directory; }
 
@@ -87,8 +114,18 @@ struct local_process {
   using run_type = run;
 
   /** Checks `resource_args["local-process"]`: only `env` (an object of
-      strings) and `workdir` (a relative path). Errors name the field. */
+      strings), `pass_env` (an array of variable names: letters, digits and
+      `_`, not starting with a digit, none of `withheld`) and `workdir` (a
+      relative path). Errors name the field; an unknown field is refused
+      with a suggestion. */
   result<void> validate(launch_spec const& spec) const;
+
+  /** The whole environment, `NAME=value`, that a run of `spec` gets when
+      this process's environment is `parent` (as `NAME=value` strings): see
+      the class's description. `spec` is one `validate` accepts; a
+      `pass_env` name that `parent` lacks is left out. */
+  std::vector<std::string> environment_for(launch_spec const& spec, launch_options const& options,
+                                           std::vector<std::string> const& parent) const;
 
   /** Starts the process and reports `running` through `options.report`.
       Fails with error::invalid_spec (no entry point, bad resource args),

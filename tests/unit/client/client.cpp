@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -300,12 +301,142 @@ TEST_CASE("unpacking refuses entries that land outside the directory", "[client]
   }
 }
 
+namespace {
+
+/// One entry of a tar.gz written by `write_tarball`.
+struct tar_entry {
+  std::string path;
+  int type = AE_IFREG;
+  ::mode_t perm = 0644;
+  std::size_t size = 0;  ///< bytes of `fill` (files only)
+  char fill = 'x';
+};
+
+/// A tar.gz of `entries`, written with libarchive as a hostile server might.
+void write_tarball(fs::path const& file, std::vector<tar_entry> const& entries) {
+  archive* a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_pax_restricted(a);
+  REQUIRE(archive_write_open_filename(a, file.c_str()) == ARCHIVE_OK);
+  std::string const chunk(64 * 1024, '\0');
+  for (auto const& t : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, t.path.c_str());
+    archive_entry_set_filetype(e, static_cast<unsigned>(t.type));
+    archive_entry_set_perm(e, t.perm);
+    archive_entry_set_size(e, t.type == AE_IFREG ? static_cast<la_int64_t>(t.size) : 0);
+    REQUIRE(archive_write_header(a, e) == ARCHIVE_OK);
+    std::string const block(chunk.size(), t.fill);
+    for (std::size_t left = t.type == AE_IFREG ? t.size : 0; left > 0;) {
+      auto n = std::min(left, block.size());
+      REQUIRE(archive_write_data(a, block.data(), n) == static_cast<la_ssize_t>(n));
+      left -= n;
+    }
+    archive_entry_free(e);
+  }
+  REQUIRE(archive_write_close(a) == ARCHIVE_OK);
+  archive_write_free(a);
+}
+
+}  // namespace
+
+TEST_CASE("unpacking drops the setuid, setgid and sticky bits and keeps the rest of the mode", "[client]") {
+  test::temp_dir dir;
+  auto tarball = dir / "modes.tar.gz";
+  write_tarball(tarball, {{"bin", AE_IFDIR, 0755},
+                          {"bin/root-shell", AE_IFREG, 04755, 6},
+                          {"bin/group-tool", AE_IFREG, 02750, 6},
+                          {"bin/both", AE_IFREG, 06711, 6},
+                          {"shared", AE_IFDIR, 01777},
+                          {"readonly", AE_IFDIR, 0555},
+                          {"readonly/notes.txt", AE_IFREG, 0444, 6}});
+  auto out = dir / "out";
+  auto r = client::unpack_code_artifact(tarball, out);
+  INFO((r ? "" : r.error().what()));
+  REQUIRE(r.has_value());
+  CHECK(mode_of(out / "bin" / "root-shell") == 0755);
+  CHECK(mode_of(out / "bin" / "group-tool") == 0750);
+  CHECK(mode_of(out / "bin" / "both") == 0711);
+  CHECK(mode_of(out / "shared") == 0777);
+  // A directory stays writable by its owner, so that the agent can remove the run's directory.
+  CHECK(mode_of(out / "readonly") == 0755);
+  CHECK(mode_of(out / "readonly" / "notes.txt") == 0444);
+  CHECK(test::read_file(out / "bin" / "root-shell") == "xxxxxx");
+  fs::remove_all(out);
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("an archive that expands past the size limit is refused and leaves nothing behind", "[client]") {
+  test::temp_dir dir;
+  auto tarball = dir / "bomb.tar.gz";
+  // 10 MiB of zeros compress to a few kilobytes.
+  write_tarball(tarball, {{"readme.txt", AE_IFREG, 0644, 100}, {"zeros.bin", AE_IFREG, 0644, 10u << 20, '\0'}});
+  REQUIRE(fs::file_size(tarball) < 100u * 1024);
+  client::unpack_limits limits;
+  limits.max_unpacked_bytes = 1u << 20;
+  limits.unpacked_bytes_setting = "--max-unpacked-size";
+
+  SECTION("into a directory it makes") {
+    auto out = dir / "run" / "code";
+    auto r = client::unpack_code_artifact(tarball, out, limits);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == error::body_too_large);
+    CHECK(r.error().what() == "code artifact " + tarball.string() +
+                                  " unpacks to more than 1 MiB (1048576 bytes), the limit, at its entry 'zeros.bin': "
+                                  "it is refused as a possible archive bomb; if it is expected, raise "
+                                  "--max-unpacked-size");
+    CHECK_FALSE(fs::exists(out));
+    CHECK(fs::is_directory(dir / "run"));
+  }
+  SECTION("into a directory that holds files already: only what it added is removed") {
+    auto out = dir / "existing";
+    test::write_file(out / "kept.txt", "mine\n");
+    auto r = client::unpack_code_artifact(tarball, out, limits);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(test::read_file(out / "kept.txt") == "mine\n");
+    CHECK_FALSE(fs::exists(out / "readme.txt"));
+    CHECK_FALSE(fs::exists(out / "zeros.bin"));
+  }
+  SECTION("the default limit takes it; a limit of exactly its size too") {
+    REQUIRE((client::unpack_code_artifact(tarball, dir / "a")).has_value());
+    CHECK(fs::file_size(dir / "a" / "zeros.bin") == 10u << 20);
+    limits.max_unpacked_bytes = (10u << 20) + 100;
+    REQUIRE((client::unpack_code_artifact(tarball, dir / "b", limits)).has_value());
+    limits.max_unpacked_bytes -= 1;
+    CHECK_FALSE((client::unpack_code_artifact(tarball, dir / "c", limits)).has_value());
+    CHECK_FALSE(fs::exists(dir / "c"));
+  }
+}
+
+TEST_CASE("an archive with more entries than the limit is refused and leaves nothing behind", "[client]") {
+  test::temp_dir dir;
+  auto tarball = dir / "many.tar.gz";
+  std::vector<tar_entry> entries = {{"d", AE_IFDIR, 0755}};
+  for (int i = 0; i < 20; ++i) entries.push_back({"d/f" + std::to_string(i), AE_IFREG, 0644, 1});
+  write_tarball(tarball, entries);
+  client::unpack_limits limits;
+  limits.max_entries = 20;
+  auto out = dir / "out";
+  auto r = client::unpack_code_artifact(tarball, out, limits);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == error::body_too_large);
+  CHECK(r.error().what() == "code artifact " + tarball.string() +
+                                " has more than 20 entries, the limit: it is refused as a possible archive bomb; if "
+                                "it is expected, raise unpack_limits::max_entries");
+  CHECK_FALSE(fs::exists(out));
+
+  limits.max_entries = 21;
+  REQUIRE((client::unpack_code_artifact(tarball, out, limits)).has_value());
+  CHECK(fs::exists(out / "d" / "f19"));
+}
+
 TEST_CASE("unpacking a file that is not a tar.gz fails naming it", "[client]") {
   test::temp_dir dir;
   test::write_file(dir / "junk.tar.gz", "this is not gzip");
   auto r = client::unpack_code_artifact(dir / "junk.tar.gz", dir / "out");
   REQUIRE_FALSE(r.has_value());
   CHECK_THAT(r.error().what(), Catch::Contains("junk.tar.gz"));
+  CHECK_FALSE(fs::exists(dir / "out"));
 }
 
 // ---- the client against a local HTTP server ---------------------------------------

@@ -2,6 +2,8 @@
 
 #include <liftoff/core/spec.hpp>
 
+#include "support/env_guard.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
@@ -81,4 +83,11 @@ TEST_CASE("without a lookup, other macros come from the process environment", "[
   CHECK(liftoff::substitute_macros("${LIFTOFF_MACROS_TEST_VALUE} ${LIFTOFF_MACROS_TEST_UNSET}", v) ==
         "from-env ${LIFTOFF_MACROS_TEST_UNSET}");
   ::unsetenv("LIFTOFF_MACROS_TEST_VALUE");
+}
+
+TEST_CASE("the process's LIFTOFF_API_TOKEN is never a macro's value", "[core]") {
+  liftoff::test::env_guard token("LIFTOFF_API_TOKEN", "lft_agent_secret");
+  CHECK_FALSE(liftoff::environment_macro("LIFTOFF_API_TOKEN"));
+  liftoff::macro_values v;  // no lookup_env
+  CHECK(liftoff::substitute_macros("token=${LIFTOFF_API_TOKEN}", v) == "token=${LIFTOFF_API_TOKEN}");
 }

@@ -1,11 +1,15 @@
 #include <liftoff/local/process.hpp>
 
+#include <liftoff/detail/process.hpp>
+
+#include "support/env_guard.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <signal.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -188,6 +192,111 @@ TEST_CASE("the run sees the LIFTOFF_ environment, the launch's and the resource'
   }
 }
 
+namespace {
+
+/// The names in an environment of `NAME=value` strings, in order.
+std::vector<std::string> names_of(std::vector<std::string> const& env) {
+  std::vector<std::string> out;
+  for (auto const& kv : env) out.push_back(kv.substr(0, kv.find('=')));
+  return out;
+}
+
+std::vector<std::string> const agent_environment = {
+    "PATH=/usr/bin:/bin",      "HOME=/home/agent",          "LANG=C.UTF-8",        "LC_ALL=C",
+    "LC_TIME=en_GB.UTF-8",     "TZ=UTC",                    "USER=agent",          "TMPDIR=/tmp/agent",
+    "SHELL=/bin/bash",         "LIFTOFF_API_TOKEN=lft_agent_secret",               "LIFTOFF_SERVER=http://old",
+    "AWS_SECRET_ACCESS_KEY=aws_secret",                     "AWS_ACCESS_KEY_ID=AKIA", "FOO=bar",
+    "HF_TOKEN=hf_abc",         "LCX=not-a-locale",          "PATHS=not-path"};
+
+}  // namespace
+
+TEST_CASE("a minimal environment keeps what programs need, pass_env and the run's own variables",
+          "[local][local_process]") {
+  auto spec = job({"env"});
+  spec.queue = "q";
+  spec.resource_args = {{"local-process", {{"env", {{"EXTRA", "from-resource"}, {"HOME", "/run/home"}}},
+                                           {"pass_env", boost::json::array{"HF_TOKEN", "NOT_SET_ANYWHERE"}}}}};
+  launch_options o;
+  o.environment = {{"LIFTOFF_SERVER", "http://127.0.0.1:1"}};
+  local_process p;
+  p.environment = local_process::environment_policy::minimal;
+  auto env = p.environment_for(spec, o, agent_environment);
+
+  CHECK(names_of(env) == std::vector<std::string>{"PATH", "HOME", "LANG", "LC_ALL", "LC_TIME", "TZ", "USER", "TMPDIR",
+                                                  "SHELL", "HF_TOKEN", "LIFTOFF_RUN_ID", "LIFTOFF_PROJECT",
+                                                  "LIFTOFF_JOB", "LIFTOFF_RUN_NAME", "LIFTOFF_QUEUE",
+                                                  "LIFTOFF_CONFIG", "LIFTOFF_SERVER", "EXTRA"});
+  CHECK(detail::env_get(env, "PATH") == "/usr/bin:/bin");
+  CHECK(detail::env_get(env, "HF_TOKEN") == "hf_abc");
+  CHECK(detail::env_get(env, "HOME") == "/run/home");  // the resource's env wins
+  CHECK(detail::env_get(env, "LIFTOFF_RUN_ID") == "run12345");
+  CHECK(detail::env_get(env, "LIFTOFF_SERVER") == "http://127.0.0.1:1");
+  CHECK(detail::env_get(env, "EXTRA") == "from-resource");
+  for (auto const* absent : {"LIFTOFF_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "FOO", "LCX", "PATHS",
+                             "NOT_SET_ANYWHERE"})
+    CHECK_FALSE(detail::env_get(env, absent));
+
+  SECTION("without pass_env only the minimal set and the run's variables are left") {
+    spec.resource_args = {};
+    auto bare = p.environment_for(spec, o, agent_environment);
+    CHECK_FALSE(detail::env_get(bare, "HF_TOKEN"));
+    CHECK(detail::env_get(bare, "HOME") == "/home/agent");
+  }
+  SECTION("a variable the spec sets outright is the spec's, whatever its name") {
+    spec.resource_args = {{"local-process", {{"env", {{"LIFTOFF_API_TOKEN", "lft_the_runs_own"}}}}}};
+    CHECK(detail::env_get(p.environment_for(spec, o, agent_environment), "LIFTOFF_API_TOKEN") == "lft_the_runs_own");
+  }
+}
+
+TEST_CASE("an inherited environment keeps all of this process's variables but its credentials",
+          "[local][local_process]") {
+  auto spec = job({"env"});
+  launch_options o;
+  local_process p;  // inherit is the default
+  REQUIRE(p.environment == local_process::environment_policy::inherit);
+  auto env = p.environment_for(spec, o, agent_environment);
+  CHECK(detail::env_get(env, "FOO") == "bar");
+  CHECK(detail::env_get(env, "AWS_SECRET_ACCESS_KEY") == "aws_secret");
+  CHECK(detail::env_get(env, "LIFTOFF_SERVER") == "http://old");
+  CHECK_FALSE(detail::env_get(env, "LIFTOFF_API_TOKEN"));
+  CHECK(detail::env_get(env, "LIFTOFF_RUN_ID") == "run12345");
+
+  SECTION("withheld names more") {
+    p.withheld.push_back("AWS_SECRET_ACCESS_KEY");
+    auto fewer = p.environment_for(spec, o, agent_environment);
+    CHECK_FALSE(detail::env_get(fewer, "AWS_SECRET_ACCESS_KEY"));
+    CHECK(detail::env_get(fewer, "AWS_ACCESS_KEY_ID") == "AKIA");
+    spec.resource_args = {{"local-process", {{"pass_env", boost::json::array{"AWS_SECRET_ACCESS_KEY"}}}}};
+    auto refused = p.validate(spec);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_THAT(refused.error().message, Catch::Contains("pass_env[0]: AWS_SECRET_ACCESS_KEY"));
+  }
+}
+
+TEST_CASE("a run under the minimal policy sees none of this process's other variables", "[local][local_process]") {
+  test::env_guard token("LIFTOFF_API_TOKEN", "lft_agent_secret");
+  test::env_guard aws("AWS_SECRET_ACCESS_KEY", "aws_secret");
+  test::env_guard foo("LIFTOFF_TEST_FOO", "foo-value");
+  test::env_guard passed("LIFTOFF_TEST_PASSED", "passed-value");
+  test::temp_dir d;
+  auto spec = job({"env"});
+  spec.resource_args = {{"local-process", {{"pass_env", boost::json::array{"LIFTOFF_TEST_PASSED"}}}}};
+  local_process p;
+  p.environment = local_process::environment_policy::minimal;
+  auto r = p.start(dir_artifact(d.path()), spec, {});
+  REQUIRE(r.has_value());
+  REQUIRE(r->wait().succeeded());
+  std::vector<std::string> names;
+  for (auto const& line : texts(r->logs(), log_stream::out)) names.push_back(line.substr(0, line.find('=')));
+  auto has = [&](std::string const& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  CHECK(has("LIFTOFF_RUN_ID"));
+  CHECK(has("LIFTOFF_TEST_PASSED"));
+  CHECK(has("PATH") == (std::getenv("PATH") != nullptr));
+  CHECK_FALSE(has("LIFTOFF_API_TOKEN"));
+  CHECK_FALSE(has("AWS_SECRET_ACCESS_KEY"));
+  CHECK_FALSE(has("LIFTOFF_TEST_FOO"));
+}
+
 TEST_CASE("workdir runs the process in a sub-directory of the job", "[local][local_process]") {
   test::temp_dir d;
   fs::create_directory(d / "sub");
@@ -223,11 +332,32 @@ TEST_CASE("resource_args.local-process is checked field by field", "[local][loca
   CHECK(error_for({{"workdir", 3}}) == "resource_args.local-process.workdir: expected a string, got integer");
   CHECK(error_for({{"workdir", "/abs"}}) ==
         "resource_args.local-process.workdir: expected a directory relative to the job's directory, got '/abs'");
+  CHECK(error_for({{"pass_env", "FOO"}}) ==
+        "resource_args.local-process.pass_env: expected an array of variable names, got string");
+  CHECK(error_for({{"pass_env", boost::json::array{"FOO", 1}}}) ==
+        "resource_args.local-process.pass_env[1]: expected a variable name (a string), got integer");
+  CHECK(error_for({{"pass_env", boost::json::array{"FOO", "A=B"}}}) ==
+        "resource_args.local-process.pass_env[1]: 'A=B' is not a valid environment variable name (letters, digits "
+        "and _, not starting with a digit)");
+  CHECK(error_for({{"pass_env", boost::json::array{"1X"}}}) ==
+        "resource_args.local-process.pass_env[0]: '1X' is not a valid environment variable name (letters, digits "
+        "and _, not starting with a digit)");
+  CHECK_THAT(error_for({{"pass_env", boost::json::array{""}}}), Catch::Contains("pass_env[0]: '' is not a valid"));
+  CHECK(error_for({{"pass_env", boost::json::array{"LIFTOFF_API_TOKEN"}}}) ==
+        "resource_args.local-process.pass_env[0]: LIFTOFF_API_TOKEN is the launching program's credential and is "
+        "never passed to a run; give the run its own value in resource_args.local-process.env");
   CHECK(error_for({{"evn", {}}}) ==
-        "resource_args.local-process: unknown field 'evn' (did you mean 'env'?); allowed: env, workdir");
-  CHECK(error_for({{"gpus", 1}}) == "resource_args.local-process: unknown field 'gpus'; allowed: env, workdir");
+        "resource_args.local-process: unknown field 'evn' (did you mean 'env'?); allowed: env, pass_env, workdir");
+  CHECK(error_for({{"passenv", {}}}) == "resource_args.local-process: unknown field 'passenv' (did you mean "
+                                        "'pass_env'?); allowed: env, pass_env, workdir");
+  CHECK(error_for({{"gpus", 1}}) ==
+        "resource_args.local-process: unknown field 'gpus'; allowed: env, pass_env, workdir");
 
-  spec.resource_args = {{"local-process", {{"env", {{"A", "1"}}}, {"workdir", "sub"}}}, {"kubernetes", 1}};
+  spec.resource_args = {{"local-process",
+                         {{"env", {{"A", "1"}}},
+                          {"pass_env", boost::json::array{"HF_TOKEN", "_x1"}},
+                          {"workdir", "sub"}}},
+                        {"kubernetes", 1}};
   CHECK((local_process{}.validate(spec)).has_value());
 
   // start() checks too: nothing runs with bad arguments.

@@ -108,7 +108,7 @@ LIFTOFF_DECL result<std::filesystem::path> run_worker::fetch_code(std::string co
   auto got = retry(policy, [&] { return client_->download_artifact(digest, tarball); },
                    [&](auto const& answer) { return sh_->again_while_unreachable(answer); });
   if (!got) return diagnostic(got.error().code, "cannot fetch the code artifact " + digest + ": " + got.error().what());
-  auto unpacked = client::unpack_code_artifact(tarball, dir);
+  auto unpacked = client::unpack_code_artifact(tarball, dir, sh_->opts.unpack);
   std::error_code ec;
   std::filesystem::remove(tarball, ec);
   if (!unpacked)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -742,38 +743,69 @@ LIFTOFF_DECL result<std::string> pack_code_artifact(std::filesystem::path const&
   return "sha256:" + *hex;
 }
 
-LIFTOFF_DECL result<void> unpack_code_artifact(std::filesystem::path const& file, std::filesystem::path const& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return diagnostic(error::file_unreadable, "code: " + dir.string() + " cannot be made: " + ec.message());
-  // No symlink in the destination's own path, so that ARCHIVE_EXTRACT_SECURE_SYMLINKS only ever sees the archive's.
-  auto root = std::filesystem::canonical(dir, ec);
-  if (ec) return diagnostic(error::file_unreadable, "code: " + dir.string() + " cannot be read: " + ec.message());
+namespace detail {
 
-  std::unique_ptr<archive, detail::archive_read_deleter> in(archive_read_new());
-  std::unique_ptr<archive, detail::archive_write_deleter> out(archive_write_disk_new());
+/// A byte count for people: "512 bytes", "1 MiB", "4.5 GiB".
+LIFTOFF_DECL std::string byte_count_text(std::uint64_t bytes) {
+  static constexpr char const* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+  double v = static_cast<double>(bytes);
+  int u = -1;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (v == static_cast<double>(static_cast<std::uint64_t>(v)))
+    std::snprintf(buf, sizeof buf, "%llu %s", static_cast<unsigned long long>(v), units[u]);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+/// Unpacks `file` under `root` (an existing directory without symlinks in its path), within `limits`.
+LIFTOFF_DECL result<void> unpack_tarball(std::filesystem::path const& file, std::filesystem::path const& root,
+                                         unpack_limits const& limits) {
+  std::unique_ptr<archive, archive_read_deleter> in(archive_read_new());
+  std::unique_ptr<archive, archive_write_deleter> out(archive_write_disk_new());
   std::string const what = "code artifact " + file.string();
   if (!in || !out) return diagnostic(error::unsupported, what + ": libarchive cannot make a reader");
   archive_read_support_filter_gzip(in.get());
   archive_read_support_format_tar(in.get());
   // The archive's own paths are checked against NOABSOLUTEPATHS and NODOTDOT below, before they are put under
-  // `root`; libarchive checks the joined path again for `..` and for symlinks it would write through.
+  // `root`; libarchive checks the joined path again for `..` and for symlinks it would write through. PERM keeps
+  // modes exactly (no umask); the setuid, setgid and sticky bits are masked off each entry first.
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                 ARCHIVE_EXTRACT_PERM);
   if (archive_read_open_filename(in.get(), file.c_str(), 64 * 1024) != ARCHIVE_OK)
-    return diagnostic(error::file_unreadable, what + " cannot be read: " + detail::archive_message(in.get()));
+    return diagnostic(error::file_unreadable, what + " cannot be read: " + archive_message(in.get()));
 
+  auto bomb = [&](std::string const& why, std::string const& setting) {
+    return diagnostic(error::body_too_large, what + " " + why + ": it is refused as a possible archive bomb; if it is "
+                                                                "expected, raise " + setting);
+  };
+  auto too_big = [&](std::string const& path) {
+    return bomb("unpacks to more than " + byte_count_text(limits.max_unpacked_bytes) + " (" +
+                    std::to_string(limits.max_unpacked_bytes) + " bytes), the limit, at its entry '" + path + "'",
+                limits.unpacked_bytes_setting);
+  };
+  std::uint64_t entries = 0;
+  std::uint64_t unpacked = 0;  // bytes written by the entries before this one
   for (;;) {
     archive_entry* e = nullptr;
     int r = archive_read_next_header(in.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
-      return diagnostic(error::file_unreadable, what + " is not a readable tar.gz: " + detail::archive_message(in.get()));
+      return diagnostic(error::file_unreadable, what + " is not a readable tar.gz: " + archive_message(in.get()));
+    if (++entries > limits.max_entries)
+      return bomb("has more than " + std::to_string(limits.max_entries) +
+                      (limits.max_entries == 1 ? " entry" : " entries") + ", the limit",
+                  limits.entries_setting);
     char const* raw = archive_entry_pathname(e);
     std::string path = raw ? raw : "";
     while (path.starts_with("./")) path.erase(0, 2);
     if (path.empty() || path == ".") continue;
-    if (path.front() == '/' || !detail::stays_inside(path))
+    if (path.front() == '/' || !stays_inside(path))
       return diagnostic(error::invalid_request, what + ": the entry '" + path +
                                                     "' would land outside the directory (absolute or with '..'); "
                                                     "the artifact is refused");
@@ -785,19 +817,25 @@ LIFTOFF_DECL result<void> unpack_code_artifact(std::filesystem::path const& file
       return diagnostic(error::invalid_request, what + ": the entry '" + path + "' is a hard link; the artifact is refused");
     if (type == AE_IFLNK) {
       char const* target = archive_entry_symlink(e);
-      if (!target || !detail::link_stays_inside(path, target))
+      if (!target || !link_stays_inside(path, target))
         return diagnostic(error::invalid_request, what + ": the symlink '" + path + "' points to '" +
                                                       (target ? target : "") + "', outside the directory; "
                                                       "the artifact is refused");
     }
+    // The size the header declares (a sparse file's whole size) is checked before anything of the entry is written.
+    auto const declared = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(e)));
+    if (type == AE_IFREG && declared > limits.max_unpacked_bytes - std::min(unpacked, limits.max_unpacked_bytes))
+      return too_big(path);
     auto dest = (root / path).string();
     archive_entry_set_pathname(e, dest.c_str());
     archive_entry_set_uid(e, ::getuid());
     archive_entry_set_gid(e, ::getgid());
+    // No setuid, setgid or sticky bit; a directory stays the owner's to fill and to remove.
+    archive_entry_set_perm(e, (archive_entry_perm(e) & 0777) | (type == AE_IFDIR ? 0700 : 0));
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
-      return diagnostic(error::file_unreadable, what + ": cannot unpack '" + path + "': " +
-                                                    detail::archive_message(out.get()));
-    if (archive_entry_size(e) > 0) {
+      return diagnostic(error::file_unreadable, what + ": cannot unpack '" + path + "': " + archive_message(out.get()));
+    std::uint64_t written = 0;  // the end of the entry's data written so far
+    if (type == AE_IFREG && declared > 0) {
       void const* buf = nullptr;
       std::size_t size = 0;
       la_int64_t offset = 0;
@@ -805,20 +843,53 @@ LIFTOFF_DECL result<void> unpack_code_artifact(std::filesystem::path const& file
         r = archive_read_data_block(in.get(), &buf, &size, &offset);
         if (r == ARCHIVE_EOF) break;
         if (r < ARCHIVE_WARN)
-          return diagnostic(error::file_unreadable, what + ": cannot read '" + path + "': " +
-                                                        detail::archive_message(in.get()));
+          return diagnostic(error::file_unreadable, what + ": cannot read '" + path + "': " + archive_message(in.get()));
+        auto const block_end = static_cast<std::uint64_t>(std::max<la_int64_t>(0, offset)) + size;
+        if (block_end > limits.max_unpacked_bytes - std::min(unpacked, limits.max_unpacked_bytes))
+          return too_big(path);
+        written = std::max(written, block_end);
         if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_WARN)
-          return diagnostic(error::file_unreadable, what + ": cannot unpack '" + path + "': " +
-                                                        detail::archive_message(out.get()));
+          return diagnostic(error::file_unreadable, what + ": cannot unpack '" + path + "': " + archive_message(out.get()));
       }
     }
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
-      return diagnostic(error::file_unreadable, what + ": cannot unpack '" + path + "': " +
-                                                    detail::archive_message(out.get()));
+      return diagnostic(error::file_unreadable, what + ": cannot unpack '" + path + "': " + archive_message(out.get()));
+    if (type == AE_IFREG) unpacked += std::max(declared, written);
   }
   if (archive_write_close(out.get()) != ARCHIVE_OK)
-    return diagnostic(error::file_unreadable, what + ": cannot finish unpacking: " + detail::archive_message(out.get()));
+    return diagnostic(error::file_unreadable, what + ": cannot finish unpacking: " + archive_message(out.get()));
   return {};
+}
+
+}  // namespace detail
+
+LIFTOFF_DECL result<void> unpack_code_artifact(std::filesystem::path const& file, std::filesystem::path const& dir,
+                                               unpack_limits const& limits) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // What `dir` held before, so that a failure removes only what this call added.
+  bool const made = !fs::exists(fs::symlink_status(dir, ec));
+  std::vector<fs::path> before;
+  if (!made)
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) before.push_back(it->path());
+  fs::create_directories(dir, ec);
+  if (ec) return diagnostic(error::file_unreadable, "code: " + dir.string() + " cannot be made: " + ec.message());
+  // No symlink in the destination's own path, so that ARCHIVE_EXTRACT_SECURE_SYMLINKS only ever sees the archive's.
+  auto root = fs::canonical(dir, ec);
+  if (ec) return diagnostic(error::file_unreadable, "code: " + dir.string() + " cannot be read: " + ec.message());
+
+  auto done = detail::unpack_tarball(file, root, limits);
+  if (!done) {
+    if (made) {
+      fs::remove_all(dir, ec);
+    } else {
+      std::vector<fs::path> added;
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (std::find(before.begin(), before.end(), it->path()) == before.end()) added.push_back(it->path());
+      for (auto const& p : added) fs::remove_all(p, ec);
+    }
+  }
+  return done;
 }
 
 }  // namespace liftoff::client

@@ -13,7 +13,8 @@
 namespace liftoff {
 
 LIFTOFF_DECL std::optional<std::string> environment_macro(std::string_view name) {
-  if (name.empty()) return std::nullopt;
+  // The program's own credential: a queue template or spec naming it must not get the agent's token.
+  if (name.empty() || name == "LIFTOFF_API_TOKEN") return std::nullopt;
   if (char const* e = std::getenv(std::string(name).c_str())) return std::string(e);
   return std::nullopt;
 }

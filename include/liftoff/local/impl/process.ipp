@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -174,6 +175,31 @@ LIFTOFF_DECL diagnostic resource_error(std::string const& path, std::string_view
 
 inline constexpr char const* local_process_key = "local-process";
 
+/// The variables `environment_policy::minimal` keeps: what programs need to find things, speak and tell the time.
+LIFTOFF_DECL bool minimal_environment_name(std::string_view name) {
+  static constexpr std::string_view kept[] = {"PATH", "HOME", "LANG", "TZ", "USER", "TMPDIR", "SHELL"};
+  if (name.starts_with("LC_")) return true;
+  return std::find(std::begin(kept), std::end(kept), name) != std::end(kept);
+}
+
+/// A name every shell can export: letters, digits and `_`, not starting with a digit.
+LIFTOFF_DECL bool portable_environment_name(std::string_view name) {
+  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+/// What a run gets on top of what it inherits: the variables every run gets, the launch's, then the resource's own.
+LIFTOFF_DECL environment_list local_added_environment(launch_spec const& spec, launch_options const& options) {
+  auto added = run_environment(spec, options);
+  auto const* env = spec.args_for(local_process_key).if_contains("env");
+  if (auto const* obj = env ? env->if_object() : nullptr)
+    for (auto const& e : *obj)
+      if (auto const* v = e.value().if_string()) added.emplace_back(std::string(e.key()), std::string(*v));
+  return added;
+}
+
 /** The entry point's file: argv[0] with a `/` relative to `job_dir`, else on
     `path_list`, else in `job_dir`. */
 LIFTOFF_DECL result<std::filesystem::path> resolve_entry_point(std::string const& argv0, std::filesystem::path const& job_dir,
@@ -262,6 +288,22 @@ LIFTOFF_DECL result<void> local_process::validate(launch_spec const& spec) const
         if (!e.value().is_string())
           return detail::resource_error(where + ".env." + std::string(name), "a string", e.value());
       }
+    } else if (key == "pass_env") {
+      auto const* names = val.if_array();
+      if (!names) return detail::resource_error(where + ".pass_env", "an array of variable names", val);
+      for (std::size_t i = 0; i < names->size(); ++i) {
+        std::string const at = where + ".pass_env[" + std::to_string(i) + "]";
+        auto const* name = (*names)[i].if_string();
+        if (!name) return detail::resource_error(at, "a variable name (a string)", (*names)[i]);
+        if (!detail::portable_environment_name(*name))
+          return diagnostic(error::invalid_spec, at + ": '" + std::string(*name) +
+                                                     "' is not a valid environment variable name (letters, digits "
+                                                     "and _, not starting with a digit)");
+        if (std::find(withheld.begin(), withheld.end(), std::string_view(*name)) != withheld.end())
+          return diagnostic(error::invalid_spec, at + ": " + std::string(*name) +
+                                                     " is the launching program's credential and is never passed to "
+                                                     "a run; give the run its own value in " + where + ".env");
+      }
     } else if (key == "workdir") {
       auto const* w = val.if_string();
       if (!w) return detail::resource_error(where + ".workdir", "a string", val);
@@ -270,12 +312,36 @@ LIFTOFF_DECL result<void> local_process::validate(launch_spec const& spec) const
                                                        "directory, got '" + std::string(*w) + "'");
     } else {
       std::string msg = where + ": unknown field '" + std::string(key) + "'";
-      if (auto m = closest_match(key, {"env", "workdir"}); !m.empty()) msg += " (did you mean '" + m + "'?)";
-      msg += "; allowed: env, workdir";
+      if (auto m = closest_match(key, {"env", "pass_env", "workdir"}); !m.empty())
+        msg += " (did you mean '" + m + "'?)";
+      msg += "; allowed: env, pass_env, workdir";
       return diagnostic(error::unknown_field, std::move(msg));
     }
   }
   return {};
+}
+
+LIFTOFF_DECL std::vector<std::string> local_process::environment_for(launch_spec const& spec,
+                                                                   launch_options const& options,
+                                                                   std::vector<std::string> const& parent) const {
+  std::vector<std::string_view> passed;
+  if (auto const* p = spec.args_for(detail::local_process_key).if_contains("pass_env"); p && p->is_array())
+    for (auto const& n : p->get_array())
+      if (n.is_string()) passed.push_back(n.get_string());
+  auto named = [](auto const& list, std::string_view name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  std::vector<std::string> env;
+  for (auto const& entry : parent) {
+    auto const eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    std::string_view const name(entry.data(), eq);
+    if (named(withheld, name)) continue;
+    if (environment == environment_policy::inherit || detail::minimal_environment_name(name) || named(passed, name))
+      env.push_back(entry);
+  }
+  for (auto const& [k, v] : detail::local_added_environment(spec, options)) detail::env_set(env, k, v);
+  return env;
 }
 
 LIFTOFF_DECL auto local_process::start(artifact const& in, launch_spec const& spec, launch_options const& options) const
@@ -294,11 +360,10 @@ LIFTOFF_DECL auto local_process::start(artifact const& in, launch_spec const& sp
   if (auto const* w = rargs.if_contains("workdir")) cwd = (job_dir / std::string(w->as_string())).lexically_normal();
 
   // The variables every run gets, then the launch's, then the resource's own.
-  auto added = run_environment(spec, options);
-  std::size_t const liftoff_count = added.size() - options.environment.size();
-  std::size_t const resource_from = added.size();
-  if (auto const* env = rargs.if_contains("env"))
-    for (auto const& e : env->as_object()) added.emplace_back(std::string(e.key()), std::string(e.value().as_string()));
+  auto added = detail::local_added_environment(spec, options);
+  auto const* resource_env = rargs.if_contains("env");
+  std::size_t const resource_from = added.size() - (resource_env ? resource_env->as_object().size() : 0);
+  std::size_t const liftoff_count = resource_from - options.environment.size();
 
   auto state = std::make_shared<detail::local_run_state>();
   state->id = spec.run_id;
@@ -327,8 +392,7 @@ LIFTOFF_DECL auto local_process::start(artifact const& in, launch_spec const& sp
     return diagnostic(error::file_not_found, "the job's directory " + job_dir.string() + " does not exist");
   }
 
-  auto env = detail::current_environment();
-  for (auto const& [k, v] : added) detail::env_set(env, k, v);
+  auto env = environment_for(spec, options, detail::current_environment());
   auto exe = detail::resolve_entry_point(argv[0], job_dir, detail::env_get(env, "PATH").value_or(""));
   if (!exe) return exe.error();
 
