@@ -35,8 +35,9 @@ struct macro_values {
 };
 
 /** The value of environment variable `name` in this process; nullopt when it
-    is not set, and for `LIFTOFF_API_TOKEN` (the program's credential: a
-    spec that names it does not get an agent's token). */
+    is not set, and for the program's own credentials (`LIFTOFF_API_TOKEN`,
+    `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+    `SLURM_JWT`): a spec that names them does not get an agent's keys. */
 std::optional<std::string> environment_macro(std::string_view name);
 
 /** The values of a run's macros: `${project_name}`, `${run_id}`,

@@ -85,9 +85,13 @@ TEST_CASE("without a lookup, other macros come from the process environment", "[
   ::unsetenv("LIFTOFF_MACROS_TEST_VALUE");
 }
 
-TEST_CASE("the process's LIFTOFF_API_TOKEN is never a macro's value", "[core]") {
+TEST_CASE("the process's LIFTOFF_API_TOKEN and cloud keys are never a macro's value", "[core]") {
   liftoff::test::env_guard token("LIFTOFF_API_TOKEN", "lft_agent_secret");
+  liftoff::test::env_guard key("AWS_SECRET_ACCESS_KEY", "aws_secret");
+  liftoff::test::env_guard other("LIFTOFF_TEST_MACRO", "visible");
   CHECK_FALSE(liftoff::environment_macro("LIFTOFF_API_TOKEN"));
+  CHECK_FALSE(liftoff::environment_macro("AWS_SECRET_ACCESS_KEY"));
+  CHECK(liftoff::environment_macro("LIFTOFF_TEST_MACRO") == "visible");
   liftoff::macro_values v;  // no lookup_env
   CHECK(liftoff::substitute_macros("token=${LIFTOFF_API_TOKEN}", v) == "token=${LIFTOFF_API_TOKEN}");
 }

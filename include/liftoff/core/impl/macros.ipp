@@ -13,8 +13,12 @@
 namespace liftoff {
 
 LIFTOFF_DECL std::optional<std::string> environment_macro(std::string_view name) {
-  // The program's own credential: a queue template or spec naming it must not get the agent's token.
-  if (name.empty() || name == "LIFTOFF_API_TOKEN") return std::nullopt;
+  // Credentials of the program itself (the API token, cloud and cluster keys): a spec naming them gets nothing.
+  static constexpr std::string_view withheld[] = {"LIFTOFF_API_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                  "AWS_SESSION_TOKEN", "SLURM_JWT"};
+  if (name.empty()) return std::nullopt;
+  for (auto w : withheld)
+    if (name == w) return std::nullopt;
   if (char const* e = std::getenv(std::string(name).c_str())) return std::string(e);
   return std::nullopt;
 }
