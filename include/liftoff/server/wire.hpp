@@ -59,7 +59,9 @@ diagnostic diagnostic_from_body(std::string_view body, std::string fallback);
 /** Reads the fields of one JSON object and keeps the first problem as a
     diagnostic naming the field path: "agent registration: field 'max_jobs':
     expected an integer, got string". Getters return a default after the
-    first error; check `ok()` (or `error()`) once at the end. */
+    first error; check `ok()` (or `error()`) once at the end. A value or a
+    key the message quotes is shown as `liftoff::detail::quote_excerpt` shows
+    it: at most 64 bytes of it, control characters escaped. */
 class field_reader {
 public:
   field_reader(boost::json::value const& v, std::string what);
@@ -89,6 +91,11 @@ public:
   void only(std::initializer_list<std::string_view> known);
   /// Records a problem with `key` (when none was recorded yet).
   void fail(std::string_view key, std::string expected);
+  /** Records a problem with `key` when `value`, a name people read, holds a
+      control character (U+0000–U+001F, U+007F–U+009F) or invalid UTF-8:
+      "agent registration: field 'name': contains a control character
+      (U+000A) at byte 3; names are printable text". */
+  void require_printable(std::string_view key, std::string_view value);
 
 private:
   boost::json::value const* find(std::string_view key) const;
@@ -120,6 +127,9 @@ result<run_record> run_from_json(boost::json::value const& v);
 result<agent_record> agent_from_json(boost::json::value const& v);
 result<token_record> token_from_json(boost::json::value const& v);
 result<job_version_record> job_version_from_json(boost::json::value const& v);
+/** An agent's registration: `name` (required), `host`, `queues`, `max_jobs`
+    (1 to 100000) and `resume`. The name, the host and each queue name must
+    be printable text (see `field_reader::require_printable`). */
 result<agent_registration> agent_registration_from_json(boost::json::value const& v);
 result<state_update> state_update_from_json(boost::json::value const& v);
 result<heartbeat_reply> heartbeat_reply_from_json(boost::json::value const& v);

@@ -75,3 +75,13 @@ TEST_CASE("registry errors say what exists", "[core][registry]") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("the spec names no job source") == 0);
 }
+
+TEST_CASE("registry errors quote an odd resource name short and escaped", "[core][registry]") {
+  auto reg = make_registry();
+  auto big = reg.find(std::string(5000, 'r'), liftoff::source_kind::code);
+  REQUIRE_FALSE(big.has_value());
+  CHECK(big.error().message.find("unknown resource \"" + std::string(64, 'r') + "\xe2\x80\xa6\" (5000 bytes)") == 0);
+  auto forged = reg.find("x\nrun finished", liftoff::source_kind::code);
+  REQUIRE_FALSE(forged.has_value());
+  CHECK(forged.error().message.find(R"(unknown resource "x\nrun finished")") == 0);
+}

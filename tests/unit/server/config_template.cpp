@@ -408,3 +408,21 @@ TEST_CASE("to_json round-trips through parse", "[server]") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error() == liftoff::error::unknown_field);
 }
+
+TEST_CASE("template errors quote a short, escaped prefix of a bad value or name", "[server]") {
+  auto t = make_template();
+  std::string const big(10240, 'm');
+  std::string const shown = "\"" + std::string(64, 'm') + "\xe2\x80\xa6\" (10240 bytes)";
+  CHECK(fill_error(t, R"({"lr": 0.1, "size": ")" + big + R"("})") ==
+        "template variable 'size': " + shown + " is not one of s, m");
+  CHECK(fill_error(t, R"({"lr": 0.1, "gpus": ")" + big + R"("})") ==
+        "template variable 'gpus': expected an integer, got string " + shown);
+  CHECK(fill_error(t, R"({"lr": 0.1, "size": "s\nm"})") == R"(template variable 'size': "s\nm" is not one of s, m)");
+  // The name of an unknown variable comes from the push: it is quoted short too.
+  auto unknown = fill_error(t, R"({")" + big + R"(": 1})");
+  CHECK(unknown.find("unknown template variable " + shown) == 0);
+  CHECK(fill_error(t, R"({"gp\u001bus": 1})").find(R"(unknown template variable "gp\u001bus")") == 0);
+  // A key of the template that is no plain name is shown in brackets in a path.
+  CHECK(parse_error(R"({"resource_args": {"r": {"a.b/c": "{{nope}}"}}})") ==
+        R"(resource_args.r["a.b/c"]: template variable 'nope' is not declared under variables)");
+}

@@ -481,3 +481,48 @@ TEST_CASE("service: the first token is made once, and tokens authenticate until 
   CHECK(f.svc->authenticate(ci->token).has_error());
   CHECK(f.svc->list_tokens()->size() == 2);
 }
+
+TEST_CASE("service: a token's name is printable text", "[server][service]") {
+  auto newline = liftoff::server::check_token_name("ci\nadmin");
+  REQUIRE(newline.has_error());
+  CHECK(newline.error().code == error::invalid_request);
+  CHECK(newline.error().what() ==
+        "token: field 'name': contains a control character (U+000A) at byte 2; names are printable text");
+  CHECK(liftoff::server::check_token_name("\x1b[31mred").error().what() ==
+        "token: field 'name': contains a control character (U+001B) at byte 0; names are printable text");
+  CHECK(liftoff::server::check_token_name(std::string("a\0b", 3)).error().what().find("(U+0000) at byte 1") !=
+        std::string::npos);
+  CHECK(liftoff::server::check_token_name("bad\xff").error().what() ==
+        "token: field 'name': is not valid UTF-8 at byte 3; names are printable text");
+  CHECK(liftoff::server::check_token_name("ci runner (café)").has_value());
+
+  fixture f;
+  auto made = f.svc->create_token("deploy\r\nbot");
+  REQUIRE(made.has_error());
+  CHECK(contains(made.error().what(), "(U+000D) at byte 6"));
+  CHECK(f.svc->list_tokens()->empty());
+}
+
+TEST_CASE("service: errors quote a short, escaped prefix of a bad name", "[server][service]") {
+  std::string const big(10240, 'x');
+  std::string const shown = "\"" + std::string(64, 'x') + "\xe2\x80\xa6\" (10240 bytes)";
+  auto name = liftoff::server::check_job_name(big);
+  REQUIRE(name.has_error());
+  CHECK(name.error().what() == "job: field 'name': expected 1 to 128 letters, digits, '.', '_' or '-', got " + shown);
+  auto alias = liftoff::server::check_job_alias(big);
+  REQUIRE(alias.has_error());
+  CHECK(alias.error().what().find("job: field 'aliases': " + shown + " cannot be an alias") == 0);
+  auto selector = liftoff::server::parse_job_selector(big + ":");
+  REQUIRE(selector.has_error());
+  CHECK(selector.error().what() == "expected NAME, NAME:ALIAS or NAME:vN, got \"" + std::string(64, 'x') +
+                                       "\xe2\x80\xa6\" (10241 bytes)");
+  CHECK(liftoff::server::check_job_name("a\nb").error().what().find(R"(got "a\nb")") != std::string::npos);
+  CHECK(liftoff::server::check_job_name("a b").error().what().find(R"(got "a b")") != std::string::npos);
+
+  queue_request q;
+  q.name = "q\n" + big;
+  auto none = liftoff::server::prepare_queue(q, {});
+  REQUIRE(none.has_error());
+  CHECK(none.error().what() == "queue \"q\\n" + std::string(62, 'x') + "\xe2\x80\xa6\" (10242 bytes) needs a resource "
+                                                                      "name such as the agent's");
+}

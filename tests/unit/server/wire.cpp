@@ -144,3 +144,49 @@ TEST_CASE("wire: request bodies are checked field by field", "[wire]") {
   CHECK(good->exit_code == 2);
   CHECK(good->stage == liftoff::failure_stage::run);
 }
+
+TEST_CASE("wire: an agent's name, host and queues are printable text", "[wire]") {
+  auto error_of = [](std::string_view json) {
+    auto r = server::agent_registration_from_json(boost::json::parse(json));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == liftoff::error::invalid_request);
+    return r.error().message;
+  };
+  CHECK(error_of(R"({"name": "gpu\n01"})") ==
+        "agent registration: field 'name': contains a control character (U+000A) at byte 3; names are printable text");
+  CHECK(error_of(R"({"name": "a", "host": "h\u001b[2J"})") ==
+        "agent registration: field 'host': contains a control character (U+001B) at byte 1; names are printable text");
+  CHECK(error_of(R"({"name": "a", "queues": ["q", "r\u0000"]})") ==
+        "agent registration: field 'queues[1]': contains a control character (U+0000) at byte 1; names are printable "
+        "text");
+  CHECK(error_of(R"({"name": "a", "host": "\u007f"})").find("(U+007F) at byte 0") != std::string::npos);
+  auto good = server::agent_registration_from_json(
+      boost::json::parse(R"({"name": "agent café", "host": "gpu-01.example.com", "queues": ["q"]})"));
+  REQUIRE(good.has_value());
+  CHECK(good->name == "agent café");
+}
+
+TEST_CASE("wire: field errors quote a short, escaped prefix of a bad value or key", "[wire]") {
+  std::string const big(10240, 'a');
+  auto state = server::state_update_from_json(boost::json::parse(R"({"state": ")" + big + R"("})"));
+  REQUIRE_FALSE(state.has_value());
+  CHECK(state.error().message.find("got \"" + std::string(64, 'a') + "\xe2\x80\xa6\" (10240 bytes)") != std::string::npos);
+  CHECK(state.error().message.size() < 400);
+
+  auto stage = server::state_update_from_json(boost::json::parse(R"({"state": "failed", "stage": "run\nFAKE"})"));
+  REQUIRE_FALSE(stage.has_value());
+  CHECK(stage.error().message.find(R"(got "run\nFAKE")") != std::string::npos);
+  CHECK(stage.error().message.find('\n') == std::string::npos);
+
+  auto unknown = server::agent_registration_from_json(boost::json::parse(R"({"name": "a", ")" + big + R"(": 1})"));
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().message.find("agent registration: field \"" + std::string(64, 'a') +
+                                     "\xe2\x80\xa6\" (10240 bytes): unknown field") == 0);
+  auto newline_key = server::agent_registration_from_json(boost::json::parse(R"({"name": "a", "x\ny": 1})"));
+  REQUIRE_FALSE(newline_key.has_value());
+  CHECK(newline_key.error().message.find(R"(field "x\ny": unknown field)") != std::string::npos);
+
+  auto when = server::run_from_json(boost::json::parse(R"({"run_id": "r", "state": "queued", "created_at": "x\u001b"})"));
+  REQUIRE_FALSE(when.has_value());
+  CHECK(when.error().message.find(R"(got "x\u001b")") != std::string::npos);
+}

@@ -31,6 +31,12 @@ result<std::vector<std::string>> get_command(boost::json::value const& v, std::s
 /// "<where>: unknown field '<key>'", with the closest of `known` or the list of them.
 diagnostic unknown_field(std::string_view key, std::string_view where, std::vector<std::string_view> const& known);
 
+/** The step into an object's member for a field path: ".key" for up to 64
+    letters, digits, '_' and '-', else `["key"]` with the key as
+    `quote_excerpt` shows it, so a path in a message is short and one line
+    whatever the keys hold: `resource_args.kubernetes.metadata.labels["app.kubernetes.io/name"]`. */
+std::string path_key(std::string_view key);
+
 /// 1-based line and column of byte `offset` in `text`.
 std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset);
 

@@ -4,6 +4,7 @@
 #include <liftoff/core/registry.hpp>
 
 #include <liftoff/detail/lines.hpp>
+#include <liftoff/detail/quote.hpp>
 
 namespace liftoff {
 
@@ -43,7 +44,7 @@ LIFTOFF_DECL result<any_launcher> launcher_registry::find(std::string_view resou
                                                    detail::join_names(resources()));
   }
   if (it == launchers_.end()) {
-    std::string msg = "unknown resource '" + std::string(resource) + "'";
+    std::string msg = "unknown resource " + detail::quote_plain(resource);
     std::vector<std::string_view> names;
     for (auto const& kv : launchers_) names.push_back(kv.first);
     if (auto m = closest_match(resource, names); !m.empty()) msg += " (did you mean '" + m + "'?)";
@@ -52,7 +53,7 @@ LIFTOFF_DECL result<any_launcher> launcher_registry::find(std::string_view resou
   }
   for (auto const& l : it->second)
     if (l.handles() == kind) return l;
-  std::string msg = "resource '" + std::string(resource) + "' cannot run " + std::string(to_string(kind)) +
+  std::string msg = "resource " + detail::quote_plain(resource) + " cannot run " + std::string(to_string(kind)) +
                     " sources; it runs: ";
   for (std::size_t i = 0; i < it->second.size(); ++i)
     msg += (i ? ", " : "") + std::string(to_string(it->second[i].handles()));

@@ -6,6 +6,7 @@
 #include <liftoff/detail/lines.hpp>
 
 #include <liftoff/detail/hex.hpp>
+#include <liftoff/detail/quote.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -76,12 +77,22 @@ LIFTOFF_DECL result<std::vector<std::string>> get_command(boost::json::value con
 
 LIFTOFF_DECL diagnostic unknown_field(std::string_view key, std::string_view where,
                                 std::vector<std::string_view> const& known) {
-  std::string msg = std::string(where) + ": unknown field '" + std::string(key) + "'";
+  std::string msg = std::string(where) + ": unknown field " + quote_plain(key);
   if (auto m = closest_match(key, known); !m.empty()) msg += " (did you mean '" + m + "'?)";
   else {
     msg += " (expected one of: " + join_names(known) + ")";
   }
   return diagnostic(error::unknown_field, std::move(msg));
+}
+
+LIFTOFF_DECL std::string path_key(std::string_view key) {
+  bool plain = !key.empty() && key.size() <= 64;
+  for (std::size_t i = 0; plain && i < key.size(); ++i) {
+    char c = key[i];
+    plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  }
+  if (plain) return "." + std::string(key);
+  return "[" + quote_excerpt(key) + "]";
 }
 
 LIFTOFF_DECL bool valid_run_id(std::string_view id) {

@@ -9,6 +9,7 @@
 #include <liftoff/core/error.hpp>
 #include <liftoff/core/parse.hpp>
 #include <liftoff/core/spec.hpp>
+#include <liftoff/detail/quote.hpp>
 #include <liftoff/detail/sha256.hpp>
 #include <liftoff/server/detail/util.hpp>
 #include <liftoff/server/wire.hpp>
@@ -175,7 +176,7 @@ inline std::optional<std::string> query_param(request_context const& c, std::str
 
 inline diagnostic bad_query(std::string_view name, std::string_view expected, std::string_view got) {
   return diagnostic(error::invalid_request, "query parameter '" + std::string(name) + "': expected " +
-                                                std::string(expected) + ", got \"" + std::string(got) + "\"");
+                                                std::string(expected) + ", got " + liftoff::detail::quote_excerpt(got));
 }
 
 /// An integer query parameter within [lo, hi].
@@ -217,15 +218,19 @@ inline result<std::int64_t> path_id(std::string const& segment, std::string_view
   auto [end, ec] = std::from_chars(segment.data(), segment.data() + segment.size(), n);
   if (ec != std::errc() || end != segment.data() + segment.size() || n < 1)
     return diagnostic(error::invalid_request,
-                      std::string(what) + " id: expected a positive integer, got \"" + segment + "\"");
+                      std::string(what) + " id: expected a positive integer, got " + liftoff::detail::quote_excerpt(segment));
   return n;
 }
 
-/// The request body as JSON (an empty body reads as `{}`); errors give the line and column.
+/** The request body as JSON (an empty body reads as `{}`); errors give the
+    line and column. A key that an object names twice is `invalid_request`
+    ("request body: duplicate key \"agent\" at line 1, column 19; …"):
+    the service would act on one of the two and a proxy or a log reader
+    might see the other. */
 inline result<boost::json::value> json_body(request_context const& c) {
   auto first = c.body.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return boost::json::value(boost::json::object());
-  return liftoff::parse_json(c.body, "request body");
+  return liftoff::parse_json(c.body, "request body", error::invalid_request);
 }
 
 /** The query of a target for the access log: parameters whose names suggest a

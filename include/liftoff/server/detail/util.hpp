@@ -7,6 +7,7 @@
 // store type.
 
 #include <liftoff/core/error.hpp>
+#include <liftoff/detail/quote.hpp>
 #include <liftoff/detail/sha256.hpp>
 
 #include <boost/json/object.hpp>
@@ -106,7 +107,7 @@ inline std::string expected_resource(std::vector<std::string> const& resources) 
     the deployment's resources are not known, "queue 'q' needs a resource
     name such as the agent's". */
 inline std::string needs_resource_message(std::string_view queue, std::vector<std::string> const& resources) {
-  std::string head = "queue '" + std::string(queue) + "' needs a resource";
+  std::string head = "queue " + liftoff::detail::quote_plain(queue) + " needs a resource";
   if (resources.empty()) return head + " name such as the agent's";
   return head + ", one of: " + join_names(resources);
 }

@@ -5,6 +5,7 @@
 #include <liftoff/core/parse.hpp>
 
 #include <liftoff/core/detail/json_fields.hpp>
+#include <liftoff/detail/quote.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -70,7 +71,7 @@ LIFTOFF_DECL boost::json::value number_json(double d) {
 /// A value for messages: its kind, and for scalars the value itself ("string 'two'", "number 2.5").
 LIFTOFF_DECL std::string describe(boost::json::value const& v) {
   switch (v.kind()) {
-    case boost::json::kind::string: return "string '" + std::string(v.get_string()) + "'";
+    case boost::json::kind::string: return "string " + liftoff::detail::quote_plain(v.get_string());
     case boost::json::kind::int64: return "integer " + std::to_string(v.get_int64());
     case boost::json::kind::uint64: return "integer " + std::to_string(v.get_uint64());
     case boost::json::kind::double_: return "number " + format_number(v.get_double());
@@ -128,8 +129,8 @@ LIFTOFF_DECL result<std::vector<text_part>> split_template(std::string_view s) {
     if (close == std::string_view::npos) break;
     auto name = trim(s.substr(open + 2, close - open - 2), " \t");
     if (!valid_variable_name(name))
-      return diagnostic(error::invalid_spec, "'" + std::string(s.substr(open, close + 2 - open)) +
-                                                 "' is not a template variable: expected {{name}}, a name of "
+      return diagnostic(error::invalid_spec, liftoff::detail::quote_plain(s.substr(open, close + 2 - open)) +
+                                                 " is not a template variable: expected {{name}}, a name of "
                                                  "letters, digits and '_', not starting with a digit");
     if (open > pos) parts.push_back({false, s.substr(pos, open - pos)});
     parts.push_back({true, name});
@@ -153,7 +154,7 @@ LIFTOFF_DECL diagnostic undeclared(std::string const& path, std::string_view nam
 }
 
 LIFTOFF_DECL diagnostic unknown_variable(std::string_view name, std::vector<template_variable> const& vars) {
-  std::string msg = "unknown template variable '" + std::string(name) + "'";
+  std::string msg = "unknown template variable " + liftoff::detail::quote_plain(name);
   if (vars.empty()) return diagnostic(error::unknown_field, msg + ": this queue has no template variables");
   if (auto m = closest_match(name, names_of(vars)); !m.empty()) msg += " (did you mean '" + m + "'?)";
   std::string list;
@@ -168,7 +169,7 @@ result<void> for_each_reference(boost::json::value const& v, std::string const& 
 template <class F>
 result<void> for_each_reference(boost::json::object const& o, std::string const& path, F const& f) {
   for (auto const& kv : o)
-    if (auto r = for_each_reference(kv.value(), path + "." + std::string(kv.key()), f); !r) return r;
+    if (auto r = for_each_reference(kv.value(), path + liftoff::detail::path_key(kv.key()), f); !r) return r;
   return {};
 }
 
@@ -253,7 +254,7 @@ struct substitution {
     boost::json::object out;
     out.reserve(o.size());
     for (auto const& kv : o) {
-      auto r = (*this)(kv.value(), path + "." + std::string(kv.key()));
+      auto r = (*this)(kv.value(), path + liftoff::detail::path_key(kv.key()));
       if (!r) return r.error();
       out.emplace(kv.key(), std::move(*r));
     }
@@ -276,8 +277,8 @@ LIFTOFF_DECL result<double> parse_bound(template_variable const& t, std::string 
 LIFTOFF_DECL result<template_variable> parse_variable(std::string_view name, boost::json::value const& v) {
   using liftoff::detail::type_error;
   if (!valid_variable_name(name))
-    return diagnostic(error::invalid_spec, "variables: '" + std::string(name) +
-                                               "' is not a valid variable name (letters, digits and '_', "
+    return diagnostic(error::invalid_spec, "variables: " + liftoff::detail::quote_plain(name) +
+                                               " is not a valid variable name (letters, digits and '_', "
                                                "not starting with a digit)");
   std::string const where = "variables." + std::string(name);
   auto const* o = v.if_object();
@@ -307,7 +308,7 @@ LIFTOFF_DECL result<template_variable> parse_variable(std::string_view name, boo
       if (allowed->empty()) return diagnostic(error::invalid_spec, path + ": expected at least one allowed value");
       for (std::size_t i = 0; i < allowed->size(); ++i)
         if (std::find(allowed->begin(), allowed->begin() + i, (*allowed)[i]) != allowed->begin() + i)
-          return diagnostic(error::invalid_spec, path + ": '" + (*allowed)[i] + "' is listed twice");
+          return diagnostic(error::invalid_spec, path + ": " + liftoff::detail::quote_plain((*allowed)[i]) + " is listed twice");
       t.allowed = std::move(*allowed);
     } else if (key == "minimum" || key == "maximum") {
       if (t.type == variable_type::string)
@@ -356,7 +357,7 @@ LIFTOFF_DECL result<boost::json::value> template_variable::coerce(boost::json::v
       auto const* s = v.if_string();
       if (!s) return wrong("a string");
       if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *s) == allowed.end())
-        return diagnostic(error::invalid_spec, "'" + std::string(*s) + "' is not one of " + detail::join(allowed));
+        return diagnostic(error::invalid_spec, liftoff::detail::quote_plain(*s) + " is not one of " + detail::join(allowed));
       return v;
     }
     case variable_type::integer: {
@@ -401,7 +402,7 @@ LIFTOFF_DECL result<config_template> config_template::parse(boost::json::value c
       if (!args) return type_error("resource_args", "an object keyed by resource name", kv.value());
       for (auto const& rkv : *args)
         if (!rkv.value().is_object())
-          return type_error("resource_args." + std::string(rkv.key()), "an object", rkv.value());
+          return type_error("resource_args" + liftoff::detail::path_key(rkv.key()), "an object", rkv.value());
       t.resource_args = *args;
     } else if (key == "variables") {
       auto const* vars = kv.value().if_object();

@@ -6,6 +6,7 @@
 
 #include <liftoff/server/config_template.hpp>
 #include <liftoff/server/detail/util.hpp>
+#include <liftoff/detail/quote.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -24,14 +25,14 @@ LIFTOFF_DECL result<job_selector> parse_job_selector(std::string_view text) {
   if (colon != std::string_view::npos) out.selector = std::string(text.substr(colon + 1));
   if (out.name.empty() || out.selector.empty())
     return diagnostic(error::invalid_request,
-                      "expected NAME, NAME:ALIAS or NAME:vN, got \"" + std::string(text) + "\"");
+                      "expected NAME, NAME:ALIAS or NAME:vN, got " + liftoff::detail::quote_excerpt(text));
   return out;
 }
 
 LIFTOFF_DECL result<void> check_job_name(std::string_view name) {
   if (!detail::is_safe_name(name, 128))
-    return diagnostic(error::invalid_request, "job: field 'name': expected 1 to 128 letters, digits, '.', '_' or '-', got \"" +
-                                                  std::string(name) + "\"");
+    return diagnostic(error::invalid_request, "job: field 'name': expected 1 to 128 letters, digits, '.', '_' or '-', got " +
+                                                  liftoff::detail::quote_excerpt(name));
   return {};
 }
 
@@ -40,8 +41,8 @@ LIFTOFF_DECL result<void> check_job_alias(std::string_view alias) {
                       alias.find_first_not_of("0123456789", 1) == std::string_view::npos;
   if (alias == "latest" || version_like || !detail::is_safe_name(alias, 64))
     return diagnostic(error::invalid_request,
-                      "job: field 'aliases': \"" + std::string(alias) +
-                          "\" cannot be an alias (expected letters, digits, '.', '_' or '-', "
+                      "job: field 'aliases': " + liftoff::detail::quote_excerpt(alias) +
+                          " cannot be an alias (expected letters, digits, '.', '_' or '-', "
                           "and neither 'latest' nor a version like v3)");
   return {};
 }
@@ -65,6 +66,9 @@ LIFTOFF_DECL result<void> check_token_name(std::string_view name) {
   if (name.empty() || name.size() > 64)
     return diagnostic(error::invalid_request,
                       "token: field 'name': expected 1 to 64 characters, got " + std::to_string(name.size()));
+  // A token's name is shown in `liftoff token list` and names the caller in the access log.
+  if (auto problem = liftoff::detail::describe_unprintable(name); !problem.empty())
+    return diagnostic(error::invalid_request, "token: field 'name': " + problem + "; names are printable text");
   return {};
 }
 

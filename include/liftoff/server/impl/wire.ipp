@@ -4,6 +4,7 @@
 #include <liftoff/server/wire.hpp>
 
 #include <liftoff/core/spec.hpp>
+#include <liftoff/detail/quote.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -156,7 +157,13 @@ LIFTOFF_DECL boost::json::value const* field_reader::find(std::string_view key) 
 LIFTOFF_DECL bool field_reader::has(std::string_view key) const { return find(key) != nullptr; }
 
 LIFTOFF_DECL void field_reader::fail(std::string_view key, std::string expected) {
-  if (!error_) error_ = diagnostic(error::invalid_request, what_ + ": field '" + std::string(key) + "': " + expected);
+  if (!error_)
+    error_ = diagnostic(error::invalid_request, what_ + ": field " + liftoff::detail::quote_plain(key) + ": " + expected);
+}
+
+LIFTOFF_DECL void field_reader::require_printable(std::string_view key, std::string_view value) {
+  if (auto problem = liftoff::detail::describe_unprintable(value); !problem.empty())
+    fail(key, problem + "; names are printable text");
 }
 
 LIFTOFF_DECL void field_reader::wrong(std::string_view key, std::string_view expected, boost::json::value const& got) {
@@ -256,7 +263,7 @@ LIFTOFF_DECL std::optional<time_point> field_reader::optional_time(std::string_v
   auto s = optional_string(key);
   if (!s) return std::nullopt;
   auto t = parse_time(*s);
-  if (!t) fail(key, "expected a time like 2026-11-28T16:46:03.123Z, got \"" + *s + "\"");
+  if (!t) fail(key, "expected a time like 2026-11-28T16:46:03.123Z, got " + liftoff::detail::quote_excerpt(*s));
   return t;
 }
 
@@ -411,7 +418,7 @@ LIFTOFF_DECL failure_stage read_stage(field_reader& f, std::string_view key) {
   for (auto st : {failure_stage::none, failure_stage::agent, failure_stage::source, failure_stage::build,
                   failure_stage::push, failure_stage::run})
     if (to_string(st) == s) return st;
-  f.fail(key, "expected one of none, agent, source, build, push, run, got \"" + s + "\"");
+  f.fail(key, "expected one of none, agent, source, build, push, run, got " + liftoff::detail::quote_excerpt(s));
   return failure_stage::none;
 }
 LIFTOFF_DECL run_state read_run_state(field_reader& f, std::string_view key) {
@@ -419,7 +426,7 @@ LIFTOFF_DECL run_state read_run_state(field_reader& f, std::string_view key) {
   if (auto st = run_state_from_string(s)) return *st;
   if (f.ok())
     f.fail(key, "expected one of queued, leased, building, starting, running, finished, failed, stopped, crashed, "
-                "preempted, got \"" + s + "\"");
+                "preempted, got " + liftoff::detail::quote_excerpt(s));
   return run_state::queued;
 }
 LIFTOFF_DECL std::optional<int> read_optional_int(field_reader& f, std::string_view key) {
@@ -451,13 +458,13 @@ LIFTOFF_DECL result<item_record> item_from_json(boost::json::value const& v) {
   i.queue = f.string("queue");
   auto p = f.string_or("priority", "medium");
   if (auto pp = priority_from_string(p)) i.priority = *pp;
-  else f.fail("priority", "expected critical, high, medium or low, got \"" + p + "\"");
+  else f.fail("priority", "expected critical, high, medium or low, got " + liftoff::detail::quote_excerpt(p));
   i.seq = f.optional_integer("seq").value_or(0);
   i.run_id = f.string("run_id");
   i.run_spec = f.object_or_empty("run_spec");
   auto s = f.string_or("state", "queued");
   if (auto ss = item_state_from_string(s)) i.state = *ss;
-  else f.fail("state", "expected queued, leased, acked, done or failed, got \"" + s + "\"");
+  else f.fail("state", "expected queued, leased, acked, done or failed, got " + liftoff::detail::quote_excerpt(s));
   i.attempts = static_cast<int>(f.optional_integer("attempts").value_or(0));
   i.agent = f.optional_integer("agent");
   i.lease_expires_at = f.optional_time("lease_expires_at");
@@ -508,7 +515,7 @@ LIFTOFF_DECL result<agent_record> agent_from_json(boost::json::value const& v) {
   bool known = false;
   for (auto st : {agent_state::polling, agent_state::running, agent_state::stopped, agent_state::lost})
     if (to_string(st) == s) a.state = st, known = true;
-  if (!known) f.fail("state", "expected polling, running, stopped or lost, got \"" + s + "\"");
+  if (!known) f.fail("state", "expected polling, running, stopped or lost, got " + liftoff::detail::quote_excerpt(s));
   a.last_heartbeat = f.optional_time("last_heartbeat").value_or(time_point{});
   a.stop_requested = f.boolean_or("stop_requested", false);
   a.registered_at = f.optional_time("registered_at").value_or(time_point{});
@@ -548,6 +555,10 @@ LIFTOFF_DECL result<agent_registration> agent_registration_from_json(boost::json
   r.name = f.string("name");
   r.host = f.string_or("host", "");
   r.queues = f.strings("queues");
+  // Shown in `liftoff agent list`, the dashboard and the server's log: no control characters.
+  f.require_printable("name", r.name);
+  f.require_printable("host", r.host);
+  for (std::size_t i = 0; i < r.queues.size(); ++i) f.require_printable("queues[" + std::to_string(i) + "]", r.queues[i]);
   auto mj = f.optional_integer("max_jobs").value_or(1);
   if (mj < 1 || mj > 100000) f.fail("max_jobs", "expected an integer from 1 to 100000, got " + std::to_string(mj));
   r.max_jobs = static_cast<int>(mj);
