@@ -188,7 +188,8 @@ result<void> check_job_alias(std::string_view alias);
     that a code artifact exists (`basic_service::add_job` does). */
 result<launch_spec> check_job_source(boost::json::object const& source);
 
-/// Checks a token's name: 1 to 64 characters. Fails with `invalid_request`: "token: field 'name': …".
+/** Checks a token's name: 1 to 64 characters of printable text (no control
+    characters, valid UTF-8). Fails with `invalid_request`: "token: field 'name': …". */
 result<void> check_token_name(std::string_view name);
 
 /** Whether `who` may do `what` (a short phrase: "creating tokens"): an

@@ -317,7 +317,8 @@ private:
     auto role = token_role_from_string(role_name);
     if (!role)
       return diagnostic(error::invalid_request,
-                        "token: field 'role': expected admin, member or agent, got \"" + role_name.substr(0, 32) + "\"");
+                        "token: field 'role': expected admin, member or agent, got " +
+                            liftoff::detail::quote_excerpt(role_name));
     auto made = service_.create_token(name, *role);
     if (!made) return made.error();
     return detail::json_reply(201, boost::json::object{{"token", made->token},

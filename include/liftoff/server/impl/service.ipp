@@ -87,6 +87,8 @@ LIFTOFF_DECL result<void> require_role(token_record const& who, std::initializer
 
 LIFTOFF_DECL result<queue_created> prepare_queue(queue_request const& r, std::vector<std::string> const& resources) {
   if (r.resource.empty()) return diagnostic(error::invalid_request, detail::needs_resource_message(r.name, resources));
+  if (auto bad = liftoff::detail::describe_unprintable(r.resource); !bad.empty())
+    return diagnostic(error::invalid_request, "queue: field 'resource': " + bad + "; a resource is a backend's name");
   auto tmpl = config_template::parse(r.config_template);
   if (!tmpl) return detail::about("queue: field 'config_template'", tmpl.error());
   queue_created out;
@@ -97,8 +99,8 @@ LIFTOFF_DECL result<queue_created> prepare_queue(queue_request const& r, std::ve
   if (auto const* o = normalized.if_object()) out.queue.config_template = *o;
   out.warnings = tmpl->warnings();
   if (!resources.empty() && std::find(resources.begin(), resources.end(), r.resource) == resources.end())
-    out.warnings.push_back("queue '" + r.name + "': resource '" + r.resource +
-                           "' is none of those this deployment's agents run (" + detail::join_names(resources) +
+    out.warnings.push_back("queue " + liftoff::detail::quote_plain(r.name) + ": resource " +
+                           liftoff::detail::quote_plain(r.resource) + " is none of those this deployment's agents run (" + detail::join_names(resources) +
                            "); no agent may take its items");
   return out;
 }

@@ -4,6 +4,7 @@
 #include <liftoff/server/sqlite_store.hpp>
 
 #include <liftoff/core/spec.hpp>
+#include <liftoff/detail/quote.hpp>
 #include <liftoff/server/detail/data_dir.hpp>
 #include <liftoff/server/detail/sqlite.hpp>
 #include <liftoff/server/detail/sqlite_schema.hpp>
@@ -88,7 +89,7 @@ LIFTOFF_DECL std::optional<int> version_selector(std::string_view s) noexcept {
   return v;
 }
 
-LIFTOFF_DECL std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+LIFTOFF_DECL std::string quoted(std::string_view s) { return liftoff::detail::quote_plain(s); }
 
 // ---- rows --------------------------------------------------------------------------
 
