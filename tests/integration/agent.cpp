@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -60,7 +61,9 @@ public:
                                      "--heartbeat-interval", "0.2",          "--grace-period",
                                      "2"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    env.push_back("LIFTOFF_API_TOKEN=" + s.token());
+    // The admin token, unless `env` gives the agent one of its own.
+    if (std::none_of(env.begin(), env.end(), [](auto const& e) { return e.rfind("LIFTOFF_API_TOKEN=", 0) == 0; }))
+      env.push_back("LIFTOFF_API_TOKEN=" + s.token());
     proc_ = std::make_unique<t::background_command>(argv, out_, err_, env);
   }
   ~test_agent() {
@@ -443,6 +446,46 @@ TEST_CASE("a restarted agent keeps its id and reports a local run it cannot foll
   CHECK(contains(r.message, std::to_string(pid)));
   CHECK(t::wait_until([&] { return !t::process_alive(pid); }, 5));
   CHECK(contains(again.events(), "resumed"));
+}
+
+TEST_CASE("an agent with an agent token runs, restarts and recovers as itself; a member token cannot register",
+          "[agent]") {
+  fixture f;
+  auto& api = f.server.api();
+  auto made = api.create_token("gpu-box", server::token_role::agent);
+  REQUIRE(made.has_value());
+  std::vector<std::string> as_agent{"LIFTOFF_API_TOKEN=" + made->first};
+  t::temp_dir code;
+  std::int64_t id = 0;
+  std::string held;
+  {
+    test_agent agent(f.server, "gpu-box", f.home.path(), {}, as_agent);
+    id = agent.wait_registered();
+    auto done = wait_ended(api, push_command(api, code.path(), {"sh", "-c", "echo as-agent"}));
+    CHECK(done.state == run_state::finished);
+    CHECK(contains(done.logs_tail, "as-agent"));
+    held = push_command(api, code.path(), {"sh", "-c", "echo up; exec sleep 30"});
+    wait_for_run(api, held, [](run_state s) { return s == run_state::running; });
+    agent.process().signal(SIGKILL);
+    agent.process().wait();
+  }
+  auto agents = api.list_agents();
+  REQUIRE(agents.has_value());
+  REQUIRE(agents->size() == 1);
+  CHECK(agents->front().token == made->second.id);
+  // Restarted with its token, it resumes its id and finds the run it held (listing only its own runs).
+  test_agent again(f.server, "gpu-box", f.home.path(), {}, as_agent);
+  CHECK(again.wait_registered() == id);
+  CHECK(wait_ended(api, held).state == run_state::crashed);
+
+  auto member = api.create_token("alice", server::token_role::member);
+  REQUIRE(member.has_value());
+  t::temp_dir other_home{"liftoff-agent-member"};
+  test_agent refused(f.server, "alice-agent", other_home.path(), {}, {"LIFTOFF_API_TOKEN=" + member->first});
+  REQUIRE(t::wait_until([&] { return !t::process_alive(refused.process().pid()); }, 20));
+  CHECK(refused.process().wait() != 0);
+  CHECK(contains(refused.events(), "needs the agent or admin role"));
+  CHECK_FALSE(contains(refused.events(), member->first));
 }
 
 TEST_CASE("a restarted agent finds its container run again by its label and follows it to the end", "[agent][docker]") {
