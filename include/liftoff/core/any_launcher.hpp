@@ -18,9 +18,11 @@ class any_run {
 public:
   any_run() = default;
 
-  /// Wraps a run of any target.
-  template <run R>
-    requires(!std::same_as<std::decay_t<R>, any_run>)
+  /** Wraps a run of any target. Not any_run itself: that is checked first,
+      so that asking whether any_run is movable (for `run<any_run>`) does not
+      ask again whether any_run is a run (clang's endless recursion). */
+  template <class R>
+    requires(!std::same_as<std::decay_t<R>, any_run> && run<R>)
   any_run(R r) : impl_(std::make_shared<model<R>>(std::move(r))) {}
 
   std::string id() const { return impl_->id(); }

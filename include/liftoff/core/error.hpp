@@ -9,6 +9,7 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/throw_exception.hpp>
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -138,8 +139,12 @@ struct diagnostic {
   std::string what() const { return message.empty() ? code.message() : message; }
 };
 
-/// Prints the sentence (so test frameworks and logs can show a diagnostic or a result holding one).
+/** Prints the sentence (so test frameworks and logs can show a diagnostic or
+    a result holding one). A template, so that this header needs no <ostream>;
+    only for standard streams, or a stream-like class with its own template
+    `operator<<` (Catch2's) would find both, which clang rejects as ambiguous. */
 template <class Ostream>
+  requires std::is_base_of_v<std::basic_ostream<typename Ostream::char_type, typename Ostream::traits_type>, Ostream>
 Ostream& operator<<(Ostream& os, diagnostic const& d) {
   os << d.what();
   return os;

@@ -409,15 +409,31 @@ struct yaml_duplicate_key {
   YAML::Mark mark;
 };
 
-/// `n` as JSON; `path` is where `n` is, for the error about a duplicate key (thrown as `yaml_duplicate_key`).
-LIFTOFF_DECL boost::json::value yaml_to_json(YAML::Node const& n, std::string const& path) {
+/** `n` as JSON; `path` is where `n` is, for the error about a duplicate key
+    (thrown as `yaml_duplicate_key`). With aliases a YAML document is a
+    graph: one whose node holds an alias of itself has no JSON form, and one
+    that repeats an anchor that repeats an anchor (a "billion laughs")
+    expands past any memory. The conversion stops at a depth and a number of
+    values that no real file reaches; `nodes` counts the values made so far.
+    Throws YAML::ParserException (the parse error, at the node's line and column). */
+LIFTOFF_DECL boost::json::value yaml_to_json(YAML::Node const& n, std::string const& path, std::size_t& nodes,
+                                             int depth) {
+  constexpr int max_depth = 256;
+  constexpr std::size_t max_nodes = 100000;
+  if (depth > max_depth)
+    throw YAML::ParserException(n.Mark(), "nested deeper than " + std::to_string(max_depth) +
+                                              " levels (an alias inside the node it names?)");
+  if (++nodes > max_nodes)
+    throw YAML::ParserException(n.Mark(), "more than " + std::to_string(max_nodes) +
+                                              " values once its aliases are expanded");
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return nullptr;
     case YAML::NodeType::Scalar: return yaml_scalar(n);
     case YAML::NodeType::Sequence: {
       boost::json::array a;
-      for (auto const& e : n) a.push_back(yaml_to_json(e, path + "[" + std::to_string(a.size()) + "]"));
+      for (auto const& e : n)
+        a.push_back(yaml_to_json(e, path + "[" + std::to_string(a.size()) + "]", nodes, depth + 1));
       return a;
     }
     case YAML::NodeType::Map: {
@@ -426,7 +442,7 @@ LIFTOFF_DECL boost::json::value yaml_to_json(YAML::Node const& n, std::string co
         auto key = kv.first.as<std::string>();
         std::string at = path + path_key(key);
         if (o.contains(key)) throw yaml_duplicate_key{std::move(key), path, kv.first.Mark()};
-        o[key] = yaml_to_json(kv.second, at);
+        o[key] = yaml_to_json(kv.second, at, nodes, depth + 1);
       }
       return o;
     }
@@ -438,7 +454,8 @@ LIFTOFF_DECL boost::json::value yaml_to_json(YAML::Node const& n, std::string co
 
 LIFTOFF_DECL result<boost::json::value> parse_yaml(std::string_view text, std::string_view origin) {
   try {
-    return detail::yaml_to_json(YAML::Load(std::string(text)), "");
+    std::size_t nodes = 0;
+    return detail::yaml_to_json(YAML::Load(std::string(text)), "", nodes, 0);
   } catch (YAML::Exception const& e) {
     return diagnostic(error::parse_error, std::string(origin) + ":" + std::to_string(e.mark.line + 1) + ":" +
                                               std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);

@@ -86,13 +86,14 @@ inline result<void> merge_kubeconfig(kubeconfig_set& set, YAML::Node const& doc,
       YAML::Node const name = item["name"];
       if (!name || !name.IsScalar() || name.Scalar().empty())
         return diagnostic(error::invalid_spec, yaml_where(file, item.Mark()) + ": " + at + " has no `name`");
-      YAML::Node body = item[s.item];
+      YAML::Node const body = item[s.item];
       if (body && !body.IsNull() && !body.IsMap())
         return diagnostic(error::invalid_spec, yaml_where(file, body.Mark()) + ": " + s.list + "[" + name.Scalar() +
                                                    "]." + s.item + " must be a mapping");
       if (kubeconfig_set::find(*s.out, name.Scalar())) continue;  // an earlier file wins
-      if (!body || body.IsNull()) body = YAML::Node(YAML::NodeType::Map);
-      s.out->push_back({name.Scalar(), body, file});
+      // An entry without its mapping is an empty one. (A missing key's node
+      // cannot be assigned to: yaml-cpp throws InvalidNode.)
+      s.out->push_back({name.Scalar(), body && !body.IsNull() ? body : YAML::Node(YAML::NodeType::Map), file});
     }
   }
   if (set.current_context.empty()) {

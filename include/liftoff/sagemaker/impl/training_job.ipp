@@ -265,7 +265,9 @@ LIFTOFF_DECL result<boost::json::value> convert_modeled(aws::service_model const
   }
   if (type == "integer" || type == "long") {
     if (v.is_int64() || v.is_uint64()) return v;
-    if (v.is_double() && std::trunc(v.get_double()) == v.get_double())
+    // A whole double within int64's range (converting one outside it is undefined).
+    if (v.is_double() && std::trunc(v.get_double()) == v.get_double() && v.get_double() >= -0x1p63 &&
+        v.get_double() < 0x1p63)
       return boost::json::value(static_cast<std::int64_t>(v.get_double()));
     return wrong_type(path, member_path, "an integer", v);
   }

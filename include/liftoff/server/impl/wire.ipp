@@ -8,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -55,7 +56,14 @@ LIFTOFF_DECL std::optional<time_point> parse_time(std::string_view text) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   auto secs = timegm(&tm);
-  return time_point(std::chrono::milliseconds(static_cast<long long>(secs) * 1000 + ms));
+  auto const since_epoch = static_cast<long long>(secs) * 1000 + ms;
+  // time_point counts finer than milliseconds: a year past its range (2262 for nanoseconds) is not a time it holds.
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  if (since_epoch > duration_cast<milliseconds>(time_point::duration::max()).count() ||
+      since_epoch < duration_cast<milliseconds>(time_point::duration::min()).count())
+    return std::nullopt;
+  return time_point(milliseconds(since_epoch));
 }
 
 // ---- errors ----------------------------------------------------------------------
@@ -201,7 +209,9 @@ LIFTOFF_DECL std::int64_t field_reader::integer(std::string_view key) {
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
     return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double() && v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double())))
+  // A whole double within int64's range (converting one outside it is undefined).
+  if (v->is_double() && std::trunc(v->get_double()) == v->get_double() && v->get_double() >= -0x1p63 &&
+      v->get_double() < 0x1p63)
     return static_cast<std::int64_t>(v->get_double());
   wrong(key, "an integer", *v);
   return 0;
