@@ -268,7 +268,7 @@ public:
     last_refused_client_ = client;
     refused_total_ = refused_total_ || total;
     auto now = std::chrono::steady_clock::now();
-    if (now - last_refusal_log_ >= options_.refusal_log_interval) flush_refusals_locked(now);
+    if (!refusal_logged_ || now - last_refusal_log_ >= options_.refusal_log_interval) flush_refusals_locked(now);
   }
 
   /// Logs the refusals counted since the last line, if any.
@@ -288,6 +288,7 @@ private:
     refused_ = 0;
     refused_total_ = false;
     last_refusal_log_ = now;
+    refusal_logged_ = true;
   }
 
   /// The open-files soft limit up to the hard one, so that many connections fit; logs what it could not do.
@@ -351,6 +352,7 @@ private:
   bool refused_total_ = false;
   std::string last_refused_client_;
   std::chrono::steady_clock::time_point last_refusal_log_{};
+  bool refusal_logged_ = false;  ///< the first refusal is logged at once
 
   asio::thread_pool pool_;
   // Declared after what sessions touch in their destructors: the io_context
