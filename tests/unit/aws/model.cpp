@@ -1,5 +1,6 @@
 #include <liftoff/aws/model.hpp>
 #include <liftoff/aws/detail/pattern.hpp>
+#include <liftoff/aws/detail/timestamp.hpp>
 
 #include "support/test_support.hpp"
 
@@ -325,4 +326,14 @@ TEST_CASE("find_model looks in LIFTOFF_AWS_MODELS, then botocore's data director
   auto local = liftoff::aws::find_model(o, "liftoff-test-service", "2020-01-01");
   REQUIRE(local.has_value());
   CHECK(contains(local->string(), ".local/lib/python3.11/site-packages/botocore/data"));
+}
+
+TEST_CASE("timestamps out of the years 0000-9999 are written at the nearest end, NaN as the epoch", "[aws-model]") {
+  using liftoff::aws::detail::format_http_date;
+  using liftoff::aws::detail::format_iso8601;
+  CHECK(format_iso8601(1e300) == "9999-12-31T23:59:59.999Z");
+  CHECK(format_iso8601(-1e300) == "0000-01-01T00:00:00Z");
+  CHECK(format_iso8601(std::nan("")) == "1970-01-01T00:00:00Z");
+  CHECK(format_http_date(1e19) == "Fri, 31 Dec 9999 23:59:59 GMT");
+  CHECK(format_iso8601(946845296.5) == "2000-01-02T20:34:56.500Z");
 }

@@ -7,6 +7,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -136,6 +137,11 @@ namespace ts {
 inline void split(double epoch, std::int64_t& whole, int& millis, std::chrono::year_month_day& ymd,
                   std::chrono::hh_mm_ss<std::chrono::seconds>& hms) {
   using namespace std::chrono;
+  // Epochs come from service responses: clamp to the years 0000–9999 that the
+  // formats can write (NaN as 0), so the conversion below is always defined.
+  constexpr double first = -62167219200.0, last = 253402300799.999;
+  if (!(epoch == epoch)) epoch = 0;
+  epoch = std::clamp(epoch, first, last);
   whole = static_cast<std::int64_t>(std::floor(epoch));
   millis = static_cast<int>(std::llround((epoch - static_cast<double>(whole)) * 1000.0));
   if (millis >= 1000) { ++whole; millis -= 1000; }
