@@ -10,6 +10,7 @@
 
 #include <liftoff/backends.hpp>
 
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <CLI/App.hpp>
@@ -18,6 +19,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 namespace liftoff::cli {
@@ -32,6 +34,7 @@ struct launch_flags {
   std::string dockerfile;
   std::string docker_image;
   std::string base_image;
+  std::vector<std::string> build_secrets;  ///< --build-secret id=NAME,src=PATH|env=VAR
   std::string config;
   std::string resource;
   std::string resource_args;
@@ -55,6 +58,7 @@ bool spec_flags_given(launch_flags const& f) {
   for (auto const* v : {&f.uri, &f.entry_point, &f.git_version, &f.build_context, &f.dockerfile, &f.docker_image,
                         &f.base_image, &f.config, &f.resource, &f.resource_args, &f.project, &f.name, &f.job_name})
     if (!v->empty()) return true;
+  if (!f.build_secrets.empty()) return true;
   for (auto const* b : backends())
     for (auto const& o : b->options)
       if (auto it = f.backend_values.find(o.flag); !o.resource_arg.empty() && it != f.backend_values.end() &&
@@ -115,6 +119,19 @@ result<launch_spec> spec_from_flags(launch_flags const& f) {
   put("build_context", f.build_context);
   put("dockerfile", f.dockerfile);
   put("base_image", f.base_image);
+  if (!f.build_secrets.empty()) {
+    boost::json::array secrets;
+    if (auto const* given = doc.if_contains("build_secrets"); given && given->is_array()) secrets = given->as_array();
+    for (auto const& text : f.build_secrets) {
+      auto b = parse_build_secret(text);
+      if (!b) return b.error();
+      boost::json::object o{{"id", b->id}};
+      if (!b->src.empty()) o["src"] = std::filesystem::absolute(b->src).lexically_normal().string();
+      if (!b->env.empty()) o["env"] = b->env;
+      secrets.emplace_back(std::move(o));
+    }
+    doc["build_secrets"] = std::move(secrets);
+  }
   put("resource", f.resource);
   put("project", f.project);
   put("name", f.name);
@@ -252,13 +269,37 @@ int run_launch(launch_flags const& flags) {
     term.note("launching run " + spec->run_id + " on " + spec->resource);
   }
 
-  interrupt_watch interrupts;  // from here on, Ctrl-C cancels the run instead of killing liftoff
+  // From here on, Ctrl-C cancels the launch instead of killing liftoff: during
+  // the build it stops the build and starts nothing; once the run started it
+  // cancels the run with its grace period, and a second one kills it.
+  interrupt_watch interrupts;
+  std::stop_source stop_launch;
+  options.stop = stop_launch.get_token();
+  interrupts.on_signal([&](int) {
+    term.note("cancelling: the launch stops; press Ctrl-C again to kill the run once it has started");
+    stop_launch.request_stop();
+  });
   auto started = launcher->try_launch(*spec, options);
-  if (!started) return term.fail(started.error(), interrupts.signal() ? interrupts.exit_code() : exit_failed);
+  if (!started || stop_launch.stop_requested()) {
+    if (started) {
+      auto run = *started;
+      run.cancel(std::chrono::milliseconds(0));
+      run.wait();
+      term.note("run " + spec->run_id + " cancelled before it ran");
+      return interrupts.exit_code();
+    }
+    return term.fail(started.error(), interrupts.signal() ? interrupts.exit_code() : exit_failed);
+  }
 
   auto run = *started;
-  interrupts.on_signal([run, grace = options.grace_period](int count) mutable {
-    run.cancel(count > 1 ? std::chrono::milliseconds(0) : grace);
+  interrupts.on_signal([&term, run, grace = options.grace_period](int count) mutable {
+    if (count > 1) {
+      term.note("killing the run");
+      run.cancel(std::chrono::milliseconds(0));
+    } else {
+      term.note("cancelling the run (" + std::to_string(grace.count() / 1000) + " s grace period); press Ctrl-C again to kill it");
+      run.cancel(grace);
+    }
   });
   auto final_status = run.wait();
   interrupts.stop();
@@ -283,6 +324,9 @@ void add_launch_command(CLI::App& app, command_action& action) {
   cmd->add_option("--dockerfile,-D", flags->dockerfile, "Dockerfile inside the source");
   cmd->add_option("--docker-image,-d", flags->docker_image, "Run this container image");
   cmd->add_option("--base-image,-B", flags->base_image, "Base image of a generated Dockerfile");
+  cmd->add_option("--build-secret", flags->build_secrets,
+                  "A secret the build may mount (RUN --mount=type=secret,id=NAME): id=NAME,src=PATH or "
+                  "id=NAME,env=VAR (repeatable); its value is never stored");
   cmd->add_option("--config,-c", flags->config, "Launch config: a JSON or YAML file, or inline JSON");
   cmd->add_option("--resource,-r", flags->resource, "Where to run: " + resource_choices());
   cmd->add_option("--resource-args,-R", flags->resource_args,

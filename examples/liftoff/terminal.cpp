@@ -31,6 +31,7 @@ void terminal::log(log_line const& line) {
     case log_stream::out: std::cout << line.text << std::endl; break;
     case log_stream::err: std::cerr << line.text << std::endl; break;
     case log_stream::system: std::cerr << "liftoff: " << line.text << std::endl; break;
+    case log_stream::build: std::cerr << line.text << std::endl; break;
   }
 }
 

@@ -28,6 +28,9 @@
 #include <liftoff/kube/src.hpp>
 #include <liftoff/aws/src.hpp>
 #include <liftoff/sagemaker/src.hpp>
+#if LIFTOFF_WITH_BUILDKIT
+#include <liftoff/buildkit/src.hpp>
+#endif
 #include <liftoff/backends_src.hpp>
 #endif
 

@@ -13,6 +13,11 @@
 
 namespace liftoff {
 
+/** Parses `id=NAME,src=PATH` or `id=NAME,env=VAR` (`source` for `src`, as
+    `docker build --secret` has it; `type=file|env` is accepted; a lone
+    `id=NAME` reads the variable NAME). Errors name `field` and what was expected. */
+result<build_secret> parse_build_secret(std::string_view text, std::string_view field = "--build-secret");
+
 /** Reads a launch spec from JSON. Every error names the field path and what
     was expected; unknown top-level fields are errors with a suggestion.
     What reaches a program's argv, its environment or a file path (the entry

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 namespace liftoff {
@@ -60,6 +61,10 @@ struct launch_options {
   std::chrono::milliseconds grace_period{std::chrono::seconds(10)};
   /// Where stages put what they fetch; empty: a directory under the system's temp dir.
   std::filesystem::path work_dir;
+  /** Cancels the launch while it is being prepared: a build in progress is
+      stopped (its request aborted) and nothing is started. A started run is
+      cancelled with its own `cancel`. */
+  std::stop_token stop;
   /// Extra environment for the run (LIFTOFF_QUEUE, LIFTOFF_SERVER, …), added after the spec's.
   std::map<std::string, std::string> environment;
 

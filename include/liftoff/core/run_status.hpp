@@ -73,14 +73,20 @@ struct run_status {
   bool succeeded() const noexcept { return state == run_state::finished; }
 };
 
-/// Which stream a log line came from; `system` lines are liftoff's own.
-enum class log_stream { out, err, system };
+/// Where a line of a run's output came from.
+enum class log_stream {
+  out,     ///< the job's stdout
+  err,     ///< the job's stderr
+  system,  ///< liftoff's own lines about the run
+  build,   ///< the image build's output (its steps and what they print)
+};
 
 inline std::string_view to_string(log_stream s) noexcept {
   switch (s) {
     case log_stream::out: return "stdout";
     case log_stream::err: return "stderr";
     case log_stream::system: return "system";
+    case log_stream::build: return "build";
   }
   return "system";
 }

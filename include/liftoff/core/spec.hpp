@@ -72,12 +72,24 @@ struct spec_overrides {
 };
 
 /// Everything needed to launch one run.
+/** A build secret, for `RUN --mount=type=secret,id=ID` in a Dockerfile:
+    its value is read from the file `src` or the environment variable `env`
+    when the image is built, given to the builder alone, and never stored
+    (the spec keeps only where it comes from). */
+struct build_secret {
+  std::string id;
+  std::string src;  ///< a file; relative to the working directory of the program that builds
+  std::string env;  ///< an environment variable
+  friend bool operator==(build_secret const&, build_secret const&) = default;
+};
+
 struct launch_spec {
   job_source source;
   std::vector<std::string> entry_point;  ///< argv; a string in JSON is split shell-style
   std::string build_context;             ///< a directory inside the source to build from
   std::string dockerfile;                ///< a Dockerfile inside the source
   std::string base_image;                ///< the base of a generated Dockerfile
+  std::vector<build_secret> build_secrets;  ///< secrets the image build may mount (never their values)
   spec_overrides overrides;
   std::string resource;                  ///< the launcher registry key (`local-process`, …)
   boost::json::object resource_args;     ///< keyed by resource name

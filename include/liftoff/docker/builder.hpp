@@ -36,6 +36,23 @@ inline std::string_view to_string(dockerfile_origin o) noexcept {
   return "generated";
 }
 
+/// Which of the engine's builders `docker_builder` uses.
+enum class docker_build_mode {
+  automatic,  ///< BuildKit when liftoff has it and the engine offers it, else the classic builder
+  buildkit,   ///< BuildKit only: fail when it is not there
+  classic,    ///< the classic builder (`POST /build` with a tar), which has no `RUN --mount` and no secrets
+};
+
+/** The first line of `dockerfile` that needs BuildKit, as "line N: WHAT"
+    (`# syntax=`, `RUN --mount`, `RUN --network`, `RUN --security`,
+    `COPY --link`, `COPY --chmod`, `ADD --link`, heredocs); nullopt when the
+    classic builder can build it. */
+std::optional<std::string> buildkit_feature(std::string_view dockerfile);
+
+/** Whether this liftoff was built with its BuildKit builder (gRPC;
+    `LIFTOFF_WITH_BUILDKIT`). */
+bool buildkit_compiled() noexcept;
+
 /// Where a generated Dockerfile goes in the build context (in memory only).
 inline constexpr std::string_view generated_dockerfile_path = ".liftoff/Dockerfile";
 
@@ -72,6 +89,11 @@ struct docker_builder {
   docker::engine_options engine;                    ///< where the engine is
   std::string default_base_image = "python:3.11-slim";  ///< FROM of a generated Dockerfile without `base_image`
   std::string repository = "liftoff";               ///< the images' repository prefix
+  docker_build_mode mode = docker_build_mode::automatic;  ///< BuildKit or the classic builder
+  /** For an agent serving queues: a build secret may come only from an
+      environment variable, and never from the agent's own credentials
+      (`environment_macro`); a file named by a job is not read. */
+  bool secure_mode = false;
 
   static constexpr bool accepts(artifact_kind k) noexcept { return k == artifact_kind::directory; }
   static constexpr artifact_kind output(artifact_kind) noexcept { return artifact_kind::local_image; }

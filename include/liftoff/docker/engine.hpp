@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,13 @@ struct build_request {
   std::string platform;                        ///< "linux/amd64"; empty: the engine's
   bool pull = false;                           ///< pull a newer base image even when one is present
   bool no_cache = false;                       ///< do not use the build cache
+  std::string network_mode;                    ///< `networkmode` of `RUN` steps ("host"); empty: the engine's default
+  std::string target;                          ///< the stage to build; empty: the last
+  // BuildKit (`version=2`, see `engine::open_build`):
+  int version = 1;           ///< 1: the classic builder; 2: BuildKit
+  std::string session;       ///< the id of the session (`POST /session`) that serves the context, for version 2
+  std::string remote;        ///< "client-session": the context comes through the session
+  std::string build_id;      ///< names the build for `cancel_build`
 };
 
 /// What a successful build made.
@@ -220,9 +228,26 @@ public:
       sent chunked as `context` produces it (the classic builder; the
       Dockerfile is in the tar).
       @param progress receives each output line ("Step 1/2 : FROM …")
+      @param stop when requested, the request is aborted (the engine stops
+      the build) and `error::cancelled` returned
       @return the image id, or `error::build_failed` (stage build) naming the
-      failing step and the engine's message. */
-  result<build_result> build(build_request const& request, net::body_reader context, progress_fn progress = {});
+      failing step, the engine's message and the step's last output lines. */
+  result<build_result> build(build_request const& request, net::body_reader context, progress_fn progress = {},
+                             std::stop_token stop = {});
+  /** `POST /build` with `request`'s query and no body (a BuildKit build, whose
+      context the session serves), returning once the engine answers 200: the
+      body is the stream of JSON messages (`moby.buildkit.trace` with the
+      progress, `moby.image.id`, `errorDetail`). An error status fails with
+      `error::build_failed` and the engine's message. */
+  result<net::response_stream> open_build(build_request const& request);
+  /// `POST /build/cancel?id=…`: stops the build named `build_id` (BuildKit).
+  result<void> cancel_build(std::string_view build_id);
+  /// `GET /networks/{name}`: whether the engine has a network of that name ("bridge").
+  result<bool> has_network(std::string_view name);
+  /// The engine's address, parsed: where a caller opens a connection of its own (`POST /session`).
+  net::endpoint const& endpoint() const noexcept { return endpoint_; }
+  /// The connection settings the engine was made with.
+  net::client_options const& connection_options() const noexcept { return options_.net; }
 
   // ---- containers ------------------------------------------------------------
 

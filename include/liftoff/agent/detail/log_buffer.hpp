@@ -13,6 +13,8 @@ namespace liftoff::detail {
 
 /// How liftoff's own lines (`log_stream::system`) are marked in a run's logs on the server.
 inline constexpr std::string_view agent_system_prefix = "liftoff: ";
+/// How the image build's output (`log_stream::build`) is marked there.
+inline constexpr std::string_view agent_build_prefix = "liftoff build: ";
 
 /** A run's output on its way to the server: the text not sent yet, and the
     last lines for the run's `logs_tail`. Filled by a target's reader thread,
@@ -26,9 +28,11 @@ public:
   explicit log_buffer(std::size_t tail_lines = 100, std::size_t max_pending = std::size_t(8) << 20)
       : tail_lines_(tail_lines), max_pending_(max_pending) {}
 
-  /// Adds a line: stdout and stderr as they are, liftoff's own lines prefixed with "liftoff: ".
+  /// Adds a line: stdout and stderr as they are, liftoff's own lines prefixed with "liftoff: ", the build's with "liftoff build: ".
   void add(log_line const& line) {
-    std::string text = line.stream == log_stream::system ? std::string(agent_system_prefix) + line.text : line.text;
+    std::string text = line.stream == log_stream::system  ? std::string(agent_system_prefix) + line.text
+                       : line.stream == log_stream::build ? std::string(agent_build_prefix) + line.text
+                                                          : line.text;
     std::lock_guard lock(m_);
     pending_ += text;
     pending_ += '\n';

@@ -16,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -102,7 +103,55 @@ LIFTOFF_DECL result<void> check_spec_text(launch_spec const& s) {
   return check_no_nul_within(s.resource_args, "resource_args");
 }
 
+/// A secret has an id of letters, digits, '.', '_' or '-', and exactly one of src and env.
+LIFTOFF_DECL result<void> check_build_secret(build_secret const& b, std::string_view path) {
+  auto bad_id = [](std::string_view id) {
+    return id.empty() || id.size() > 255 || std::any_of(id.begin(), id.end(), [](char c) {
+      return !(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    });
+  };
+  if (bad_id(b.id))
+    return diagnostic(error::invalid_spec, std::string(path) + ".id: expected a name of letters, digits, '.', '_' or '-', got " +
+                                               liftoff::detail::quote_plain(b.id));
+  if (b.src.empty() == b.env.empty())
+    return diagnostic(error::invalid_spec, std::string(path) + ": give the secret '" + b.id +
+                                               "' either src (a file) or env (an environment variable)");
+  if (auto r = check_no_nul(b.src, std::string(path) + ".src"); !r) return r;
+  return {};
+}
+
 }  // namespace detail
+
+LIFTOFF_DECL result<build_secret> parse_build_secret(std::string_view text, std::string_view field) {
+  build_secret b;
+  std::string type;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto part = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    auto eq = part.find('=');
+    if (eq == std::string_view::npos)
+      return diagnostic(error::invalid_spec, std::string(field) + ": expected KEY=VALUE pairs (id=NAME,src=PATH or id=NAME,env=VAR), got " +
+                                                 liftoff::detail::quote_excerpt(part));
+    auto key = part.substr(0, eq);
+    std::string value(part.substr(eq + 1));
+    if (key == "id") b.id = std::move(value);
+    else if (key == "src" || key == "source") b.src = std::move(value);
+    else if (key == "env") b.env = std::move(value);
+    else if (key == "type") {
+      if (value != "file" && value != "env")
+        return diagnostic(error::invalid_spec, std::string(field) + ": type must be file or env, got " +
+                                                   liftoff::detail::quote_plain(value));
+      type = std::move(value);
+    } else
+      return detail::unknown_field(key, std::string(field), {"id", "src", "env", "type"});
+  }
+  if (type == "env" && !b.src.empty() && b.env.empty()) b.env = std::exchange(b.src, {});
+  if (b.src.empty() && b.env.empty()) b.env = b.id;
+  if (auto r = detail::check_build_secret(b, field); !r) return r.error();
+  return b;
+}
 
 LIFTOFF_DECL result<launch_spec> parse_launch_spec(boost::json::value const& v) {
   using namespace std::string_view_literals;
@@ -110,7 +159,7 @@ LIFTOFF_DECL result<launch_spec> parse_launch_spec(boost::json::value const& v) 
   if (!obj) return detail::type_error("launch spec", "an object", v);
 
   static std::vector<std::string_view> const known = {
-      "image", "git", "code", "entry_point", "build_context", "dockerfile", "base_image", "overrides", "resource",
+      "image", "git", "code", "entry_point", "build_context", "dockerfile", "base_image", "build_secrets", "overrides", "resource",
       "resource_args", "project", "name", "job_name", "run_id", "author", "queue"};
 
   launch_spec s;
@@ -183,6 +232,35 @@ LIFTOFF_DECL result<launch_spec> parse_launch_spec(boost::json::value const& v) 
     } else if (key == "build_context") r = str(s.build_context);
     else if (key == "dockerfile") r = str(s.dockerfile);
     else if (key == "base_image") r = str(s.base_image);
+    else if (key == "build_secrets") {
+      auto const* arr = val.if_array();
+      if (!arr) r = detail::type_error("build_secrets", "an array of {id, src or env}, or of \"id=NAME,src=PATH\"", val);
+      else
+        for (std::size_t i = 0; r && i < arr->size(); ++i) {
+          std::string path = "build_secrets[" + std::to_string(i) + "]";
+          auto const& item = (*arr)[i];
+          if (auto const* text = item.if_string()) {
+            auto b = parse_build_secret(*text, path);
+            if (b) s.build_secrets.push_back(std::move(*b));
+            else r = b.error();
+          } else if (auto const* bo = item.if_object()) {
+            build_secret b;
+            for (auto const& bkv : *bo) {
+              auto field = path + "." + std::string(bkv.key());
+              std::string* out = bkv.key() == "id" ? &b.id : bkv.key() == "src" ? &b.src : bkv.key() == "env" ? &b.env : nullptr;
+              if (!out) {
+                r = detail::unknown_field(bkv.key(), path, {"id", "src", "env"});
+                break;
+              }
+              auto v = detail::get_string(bkv.value(), field);
+              if (!v) { r = v.error(); break; }
+              *out = std::move(*v);
+            }
+            if (r) r = detail::check_build_secret(b, path);
+            if (r) s.build_secrets.push_back(std::move(b));
+          } else r = detail::type_error(path, "an object {id, src or env} or \"id=NAME,src=PATH\"", item);
+        }
+    }
     else if (key == "resource") r = str(s.resource);
     else if (key == "project") r = str(s.project);
     else if (key == "name") r = str(s.name);

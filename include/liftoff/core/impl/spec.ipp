@@ -223,6 +223,16 @@ LIFTOFF_DECL boost::json::value to_json(launch_spec const& s) {
   put("build_context", s.build_context);
   put("dockerfile", s.dockerfile);
   put("base_image", s.base_image);
+  if (!s.build_secrets.empty()) {
+    boost::json::array a;
+    for (auto const& b : s.build_secrets) {
+      boost::json::object x{{"id", b.id}};
+      if (!b.src.empty()) x["src"] = b.src;
+      if (!b.env.empty()) x["env"] = b.env;
+      a.emplace_back(std::move(x));
+    }
+    o["build_secrets"] = std::move(a);
+  }
   boost::json::object ov;
   if (!s.overrides.args.empty()) ov["args"] = strings(s.overrides.args);
   if (!s.overrides.run_config.empty()) ov["run_config"] = s.overrides.run_config;

@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -112,22 +113,37 @@ public:
   std::string const& last_step() const noexcept { return step_; }  ///< "Step 2/2 : RUN false"
   std::string const& error() const noexcept { return error_; }      ///< the engine's message, if the build failed
 
-  /// The failure as a sentence: which step, and the engine's message.
+  /// The failure as a sentence: which step, the engine's message, and the step's last output lines.
   diagnostic failure() const {
     std::string msg = "the Docker build failed";
     if (!step_.empty()) msg += " at " + step_;
     msg += ": " + (error_.empty() ? std::string("the engine reported no image id") : error_);
+    if (!step_lines_.empty()) {
+      msg += "\nits last lines:";
+      for (auto const& l : step_lines_) msg += "\n  " + l;
+    }
     return diagnostic(error::build_failed, std::move(msg), failure_stage::build);
   }
+  /// The last output lines of the step being run (at most 12).
+  std::deque<std::string> const& step_lines() const noexcept { return step_lines_; }
 
 private:
   void note(std::string const& l) {
-    if (l.starts_with("Step ")) step_ = l;
+    if (l.starts_with("Step ")) {
+      step_ = l;
+      step_lines_.clear();
+      return;
+    }
+    if (!step_.empty() && !l.starts_with(" ---> ") && !l.starts_with("Removing intermediate container ")) {
+      step_lines_.push_back(l);
+      if (step_lines_.size() > 12) step_lines_.pop_front();
+    }
     constexpr std::string_view built = "Successfully built ";
     if (l.starts_with(built) && image_id_.empty()) image_id_ = l.substr(built.size());
   }
 
   std::string partial_, image_id_, step_, error_;
+  std::deque<std::string> step_lines_;
 };
 
 }  // namespace liftoff::docker::detail

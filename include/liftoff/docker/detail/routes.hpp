@@ -29,8 +29,10 @@ inline constexpr query_param image_create_query[]{{"fromImage"}, {"tag"}, {"plat
 inline constexpr query_param image_tag_query[]{{"repo"}, {"tag"}};
 inline constexpr query_param image_delete_query[]{{"force"}};
 inline constexpr query_param image_push_query[]{{"tag"}};
-inline constexpr query_param build_query[]{{"t"},  {"dockerfile"}, {"labels"},  {"buildargs"}, {"rm"},
-                                            {"forcerm"}, {"pull"}, {"nocache"}, {"platform"}};
+inline constexpr query_param build_query[]{{"t"},       {"dockerfile"}, {"labels"},      {"buildargs"}, {"rm"},
+                                            {"forcerm"}, {"pull"},       {"nocache"},     {"platform"},  {"networkmode"},
+                                            {"target"},  {"remote"},     {"session"},     {"buildid"},   {"version"}};
+inline constexpr query_param build_cancel_query[]{{"id"}};
 inline constexpr query_param container_list_query[]{{"all"}, {"filters"}};
 inline constexpr query_param container_create_query[]{{"name"}, {"platform", "1.41"}};
 inline constexpr query_param container_wait_query[]{{"condition"}};
@@ -48,6 +50,9 @@ inline constexpr route image_delete_route{"DELETE", "/images/{name}", image_dele
 inline constexpr route image_push_route{"POST", "/images/{name}/push", image_push_query};
 inline constexpr route distribution_inspect_route{"GET", "/distribution/{name}/json"};
 inline constexpr route build_route{"POST", "/build", build_query};
+inline constexpr route build_cancel_route{"POST", "/build/cancel", build_cancel_query};
+inline constexpr route session_route{"POST", "/session"};
+inline constexpr route network_inspect_route{"GET", "/networks/{id}"};
 inline constexpr route container_list_route{"GET", "/containers/json", container_list_query};
 inline constexpr route container_create_route{"POST", "/containers/create", container_create_query};
 inline constexpr route container_inspect_route{"GET", "/containers/{id}/json"};
@@ -63,7 +68,8 @@ inline constexpr std::array all_routes{
     image_tag_route,        image_delete_route,     build_route,             container_list_route,
     container_create_route, container_inspect_route, container_start_route,  container_wait_route,
     container_logs_route,   container_stop_route,   container_kill_route,    container_delete_route,
-    image_push_route,       distribution_inspect_route,
+    image_push_route,       distribution_inspect_route, build_cancel_route,   session_route,
+    network_inspect_route,
 };
 
 /// True when `name` is one of the route's query parameters.

@@ -8,6 +8,16 @@
 
 namespace liftoff {
 
+LIFTOFF_DECL docker_builder docker_builder_for(backend_settings const& settings) {
+  docker_builder b;
+  auto const mode = settings.value("docker.builder", "auto");
+  b.mode = mode == "buildkit"  ? docker_build_mode::buildkit
+           : mode == "classic" ? docker_build_mode::classic
+                               : docker_build_mode::automatic;
+  b.secure_mode = settings.secure_mode || settings.for_agent;
+  return b;
+}
+
 LIFTOFF_DECL backend const& docker_backend() {
   static backend const b{
       .resource = "local-container",
@@ -25,12 +35,20 @@ LIFTOFF_DECL backend const& docker_backend() {
                         {"pids-limit", "the most processes the container may have"},
                         {"platform", "the image's platform, e.g. linux/amd64"},
                         {"network", "the network to attach"}},
-      .options = {},
+      .options = {{.flag = "--docker-builder",
+                   .help = "How code is built into an image on a Docker engine: auto (BuildKit when the engine "
+                           "has it, else the classic builder), buildkit or classic",
+                   .setting = "docker.builder",
+                   .choices = {"auto", "buildkit", "classic"},
+                   .default_value = "auto",
+                   .for_launch = true,
+                   .for_agent = true}},
       .add_launchers =
-          [](launcher_registry& reg, backend_settings const&) {
+          [](launcher_registry& reg, backend_settings const& settings) {
+            auto builder = docker_builder_for(settings);
             reg.add("local-container", docker_image_launcher{});
-            reg.add("local-container", docker_code_launcher{});
-            reg.add("local-container", docker_git_launcher{});
+            reg.add("local-container", docker_code_launcher{{}, builder, {}, {}});
+            reg.add("local-container", docker_git_launcher{{}, builder, {}, {}});
           },
       .reattach = [](backend_settings const&) { return agent::container_reattach(); },
   };

@@ -9,13 +9,19 @@
 #include <liftoff/docker/launch_support.hpp>
 #include <liftoff/docker/reference.hpp>
 #include <liftoff/source/local_dir.hpp>
+#include <liftoff/core/macros.hpp>
+#if LIFTOFF_WITH_BUILDKIT
+#include <liftoff/buildkit/build.hpp>
+#endif
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 
 namespace liftoff {
@@ -103,7 +109,93 @@ LIFTOFF_DECL result<std::string> read_dockerfile(std::filesystem::path const& ct
   return text;
 }
 
+/// The values of `spec.build_secrets`, read now (never logged; errors name the secret and its source).
+LIFTOFF_DECL result<std::vector<std::pair<std::string, std::string>>> read_build_secrets(launch_spec const& spec,
+                                                                                        bool secure) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto const& b : spec.build_secrets) {
+    if (!b.src.empty()) {
+      if (secure)
+        return diagnostic(error::forbidden, "build secret '" + b.id + "': an agent does not read files a job names (src=" +
+                                                b.src + "); give the secret as env=VAR, a variable of the agent's environment");
+      auto text = docker::detail::read_small_file(b.src, "build secret '" + b.id + "'");
+      if (!text) return text.error();
+      out.emplace_back(b.id, std::move(*text));
+    } else {
+      std::optional<std::string> value;
+      if (secure) value = environment_macro(b.env);
+      else if (char const* v = std::getenv(b.env.c_str())) value = v;
+      if (!value)
+        return diagnostic(error::invalid_spec, "build secret '" + b.id + "': the environment variable " + b.env +
+                                                   (secure && std::getenv(b.env.c_str()) ? " is one of the agent's own credentials, which a job may not have"
+                                                                                         : " is not set"));
+      out.emplace_back(b.id, std::move(*value));
+    }
+  }
+  return out;
+}
+
 }  // namespace detail
+
+LIFTOFF_DECL std::optional<std::string> buildkit_feature(std::string_view dockerfile) {
+  std::size_t number = 0;
+  bool first = true;
+  auto lower = [](std::string_view v) {
+    std::string o(v);
+    for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return o;
+  };
+  std::string_view rest = dockerfile;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    auto line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    ++number;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    auto const at = "line " + std::to_string(number) + ": ";
+    auto l = lower(line);
+    if (l.starts_with("#")) {
+      auto d = l.substr(1);
+      d.erase(0, d.find_first_not_of(' '));
+      if (first && d.starts_with("syntax") && d.find('=') != std::string::npos)
+        return at + std::string(line) + " (a frontend image)";
+      continue;
+    }
+    if (l.empty()) continue;
+    first = false;
+    auto word_end = l.find(' ');
+    auto instr = l.substr(0, word_end);
+    auto args = word_end == std::string::npos ? std::string() : l.substr(word_end + 1);
+    auto has_flag = [&](std::string_view flag) {
+      for (std::size_t pos = 0; (pos = args.find(flag, pos)) != std::string::npos; pos += flag.size())
+        if (pos == 0 || args[pos - 1] == ' ') return true;
+      return false;
+    };
+    if (instr == "run")
+      for (auto f : {"--mount", "--network", "--security"})
+        if (has_flag(f)) return at + "RUN " + f;
+    if (instr == "copy" || instr == "add") {
+      if (has_flag("--link")) return at + (instr == "copy" ? "COPY" : "ADD") + " --link";
+      if (has_flag("--chmod")) return at + (instr == "copy" ? "COPY" : "ADD") + " --chmod";
+    }
+    if ((instr == "run" || instr == "copy") && args.find("<<") != std::string::npos) {
+      auto h = args.find("<<");
+      auto after = args.substr(h + 2);
+      if (!after.empty() && (std::isalpha(static_cast<unsigned char>(after[0])) || after[0] == '-' || after[0] == '"' || after[0] == '\''))
+        return at + "a heredoc (" + std::string(line.substr(0, std::min<std::size_t>(line.size(), 40))) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+LIFTOFF_DECL bool buildkit_compiled() noexcept {
+#if LIFTOFF_WITH_BUILDKIT
+  return true;
+#else
+  return false;
+#endif
+}
 
 LIFTOFF_DECL result<void> docker_builder::validate(launch_spec const& spec) const {
   if (!spec.build_context.empty() && !detail::stays_inside(spec.build_context))
@@ -253,9 +345,41 @@ LIFTOFF_DECL result<artifact> docker_builder::build(artifact const& in, launch_s
       spec.job_name.empty() ? p->context.filename().string() : spec.job_name;
   if (!spec.project.empty()) request.labels[std::string(docker::project_label)] = spec.project;
 
+  auto const needs = buildkit_feature(p->dockerfile_text);
+  auto secrets = detail::read_build_secrets(spec, secure_mode);
+  if (!secrets) return fail(secrets.error());
+  auto build_line = [&options](std::string_view line) { options.log(log_stream::build, std::string(line)); };
+  std::string why_classic;
+#if LIFTOFF_WITH_BUILDKIT
+  if (mode != docker_build_mode::classic) {
+    // RUN steps use the default bridge network; an engine started without
+    // one (--bridge=none) can run them only on the host's network.
+    if (auto bridge = eng->has_network("bridge"); bridge && !*bridge) request.network_mode = "host";
+    buildkit::build_input bin;
+    bin.context = &p->build_context;
+    bin.dockerfile_path = p->dockerfile_path;
+    bin.dockerfile_text = p->dockerfile_text;
+    for (auto& [id, value] : *secrets) bin.secrets.push_back({id, std::move(value)});
+    auto built = buildkit::build(*eng, request, bin, build_line, options.stop);
+    if (built) return out;
+    if (built.error().code != error::unsupported || mode == docker_build_mode::buildkit) return fail(built.error());
+    why_classic = built.error().what();
+    options.log(log_stream::system, why_classic + "; building with the classic builder");
+  }
+#else
+  why_classic = "this liftoff was built without BuildKit (gRPC)";
+  if (mode == docker_build_mode::buildkit)
+    return fail(diagnostic(error::unsupported, "the BuildKit builder was asked for, but " + why_classic));
+#endif
+  if (mode == docker_build_mode::classic) why_classic = "the classic builder was asked for";
+  if (needs)
+    return fail(diagnostic(error::unsupported, "the Dockerfile " + p->dockerfile_path + " needs BuildKit (" + *needs +
+                                                   "), and " + why_classic));
+  if (!spec.build_secrets.empty())
+    return fail(diagnostic(error::unsupported, "build secrets need BuildKit, and " + why_classic));
+
   auto failure = std::make_shared<diagnostic>();
-  auto built = eng->build(request, p->build_context.reader(failure),
-                          [&options](std::string_view line) { options.progress(line); });
+  auto built = eng->build(request, p->build_context.reader(failure), build_line, options.stop);
   if (!built) {
     if (failure->code) return fail(*failure);  // a file of the context could not be sent
     return fail(built.error());

@@ -7,6 +7,7 @@
 #include <liftoff/docker/detail/routes.hpp>
 #include <liftoff/docker/reference.hpp>
 
+#include <atomic>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -515,7 +516,8 @@ LIFTOFF_DECL result<std::optional<std::string>> engine::distribution_inspect(std
   return diagnostic(error::protocol_error, what + ": the engine's answer has no Descriptor.digest");
 }
 
-LIFTOFF_DECL result<build_result> engine::build(build_request const& request, net::body_reader context, progress_fn progress) {
+LIFTOFF_DECL result<build_result> engine::build(build_request const& request, net::body_reader context, progress_fn progress,
+                                               std::stop_token stop) {
   detail::api_call call{detail::build_route};
   for (auto const& t : request.tags) call.query.emplace_back("t", t);
   if (!request.dockerfile.empty()) call.query.emplace_back("dockerfile", request.dockerfile);
@@ -534,6 +536,8 @@ LIFTOFF_DECL result<build_result> engine::build(build_request const& request, ne
   if (request.pull) call.query.emplace_back("pull", "1");
   if (request.no_cache) call.query.emplace_back("nocache", "1");
   if (!request.platform.empty()) call.query.emplace_back("platform", request.platform);
+  if (!request.network_mode.empty()) call.query.emplace_back("networkmode", request.network_mode);
+  if (!request.target.empty()) call.query.emplace_back("target", request.target);
   call.source = std::move(context);
   call.content_type = "application/x-tar";
   call.source_description = "the build context, a tar stream (application/x-tar, chunked)";
@@ -541,6 +545,7 @@ LIFTOFF_DECL result<build_result> engine::build(build_request const& request, ne
     record(call);
     return build_result{"", request.tags};
   }
+  if (stop.stop_requested()) return diagnostic(error::cancelled, "the build was cancelled", failure_stage::build);
   auto s = open(call);
   if (!s) {
     auto d = s.error();
@@ -551,9 +556,15 @@ LIFTOFF_DECL result<build_result> engine::build(build_request const& request, ne
     auto d = stream_error(*s, "the Docker build failed");
     return diagnostic(error::build_failed, std::move(d.message), failure_stage::build);
   }
+  std::atomic<bool> cancelled{false};
+  std::stop_callback on_stop(stop, [&] {
+    cancelled = true;
+    s->cancel();
+  });
   detail::build_tracker tracker;
   for (;;) {
     auto line = s->read_line();
+    if (cancelled) return diagnostic(error::cancelled, "the build was cancelled", failure_stage::build);
     if (!line) {
       auto d = line.error();
       d.stage = failure_stage::build;
@@ -572,6 +583,71 @@ LIFTOFF_DECL result<build_result> engine::build(build_request const& request, ne
   if (auto last = tracker.finish(); last && progress) progress(*last);
   if (!tracker.error().empty() || tracker.image_id().empty()) return tracker.failure();
   return build_result{tracker.image_id(), request.tags};
+}
+
+LIFTOFF_DECL result<net::response_stream> engine::open_build(build_request const& request) {
+  detail::api_call call{detail::build_route};
+  for (auto const& t : request.tags) call.query.emplace_back("t", t);
+  call.query.emplace_back("dockerfile", request.dockerfile.empty() ? std::string("Dockerfile") : request.dockerfile);
+  auto object_of = [](std::map<std::string, std::string> const& m) {
+    boost::json::object o;
+    for (auto const& [k, v] : m) o[k] = v;
+    return boost::json::serialize(o);
+  };
+  if (!request.labels.empty()) call.query.emplace_back("labels", object_of(request.labels));
+  if (!request.build_args.empty()) call.query.emplace_back("buildargs", object_of(request.build_args));
+  call.query.emplace_back("rm", "1");
+  call.query.emplace_back("forcerm", "1");
+  if (request.pull) call.query.emplace_back("pull", "1");
+  if (request.no_cache) call.query.emplace_back("nocache", "1");
+  if (!request.platform.empty()) call.query.emplace_back("platform", request.platform);
+  if (!request.network_mode.empty()) call.query.emplace_back("networkmode", request.network_mode);
+  if (!request.target.empty()) call.query.emplace_back("target", request.target);
+  call.query.emplace_back("version", std::to_string(request.version));
+  if (!request.remote.empty()) call.query.emplace_back("remote", request.remote);
+  if (!request.session.empty()) call.query.emplace_back("session", request.session);
+  if (!request.build_id.empty()) call.query.emplace_back("buildid", request.build_id);
+  if (dry_run()) {
+    record(call);
+    return diagnostic(error::unsupported, "a BuildKit build is not run in a dry run");
+  }
+  auto s = open(call);
+  if (!s) {
+    auto d = s.error();
+    d.stage = failure_stage::build;
+    return d;
+  }
+  if (s->status() != 200) {
+    auto d = stream_error(*s, "the Docker build failed");
+    return diagnostic(error::build_failed, std::move(d.message), failure_stage::build);
+  }
+  return s;
+}
+
+LIFTOFF_DECL result<void> engine::cancel_build(std::string_view build_id) {
+  detail::api_call call{detail::build_cancel_route};
+  call.query.emplace_back("id", std::string(build_id));
+  if (dry_run()) {
+    record(call);
+    return {};
+  }
+  auto r = send(call);
+  if (!r) return r.error();
+  if (!r->ok()) return engine_error(*r, "cancelling the build failed");
+  return {};
+}
+
+LIFTOFF_DECL result<bool> engine::has_network(std::string_view name) {
+  detail::api_call call{detail::network_inspect_route, std::string(name)};
+  if (dry_run()) {
+    record(call);
+    return true;
+  }
+  auto r = send(call);
+  if (!r) return r.error();
+  if (r->status == 404) return false;
+  if (!r->ok()) return engine_error(*r, "inspecting network " + std::string(name) + " failed");
+  return true;
 }
 
 // ---- engine: containers -----------------------------------------------------------

@@ -2,6 +2,7 @@
 #define LIFTOFF_KUBE_IMPL_BACKEND_IPP
 
 #include <liftoff/kube/backend.hpp>
+#include <liftoff/docker/backend.hpp>
 
 #include <liftoff/kube/launchers.hpp>
 #include <liftoff/kube/reattach.hpp>
@@ -55,8 +56,9 @@ LIFTOFF_DECL backend const& kubernetes_backend() {
               reg.add("kubernetes", kubernetes_kaniko_code_launcher{{}, kaniko, {}, kube});
               reg.add("kubernetes", kubernetes_kaniko_git_launcher{{}, kaniko, {}, kube});
             } else {
-              reg.add("kubernetes", kubernetes_code_launcher{{}, {}, {}, kube});
-              reg.add("kubernetes", kubernetes_git_launcher{{}, {}, {}, kube});
+              auto builder = docker_builder_for(settings);
+              reg.add("kubernetes", kubernetes_code_launcher{{}, builder, {}, kube});
+              reg.add("kubernetes", kubernetes_git_launcher{{}, builder, {}, kube});
             }
           },
       .reattach =

@@ -120,6 +120,11 @@ LIFTOFF_DECL result<artifact> kaniko_builder::build(artifact const& in, launch_s
   if (!kaniko) return fail(kaniko.error());
   auto plan = planner.plan(in, spec);
   if (!plan) return fail(plan.error());
+  // Kaniko reads Dockerfiles itself, without BuildKit's newer flags.
+  if (auto f = buildkit_feature(plan->dockerfile_text); f && f->find(" --link") != std::string::npos)
+    return fail(diagnostic(error::unsupported, "kaniko cannot build " + plan->dockerfile_path + ": " + *f +
+                                                   " is BuildKit's, and kaniko does not parse it; remove --link "
+                                                   "(the build is the same without it) or build with local-container"));
   auto repo = registry_push{}.resolve_repository(spec);
   if (!repo) return fail(repo.error());
   auto local = docker::parse_image_reference(plan->image);
