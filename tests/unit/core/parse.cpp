@@ -153,3 +153,32 @@ TEST_CASE("launch spec errors quote a short prefix of a bad value", "[core][pars
   CHECK(big.error().message.find("resource_args[\"" + std::string(64, 'r') + "\xe2\x80\xa6\" (3000 bytes)]: expected an "
                                  "object, got integer") == 0);
 }
+
+TEST_CASE("build secrets: parsed from the command-line form and the spec, never holding a value", "[parse]") {
+  auto a = liftoff::parse_build_secret("id=pip,src=/run/pip.conf");
+  REQUIRE(a.has_value());
+  CHECK(a->id == "pip");
+  CHECK(a->src == "/run/pip.conf");
+  CHECK(a->env.empty());
+  auto b = liftoff::parse_build_secret("id=tok,env=HF_TOKEN");
+  REQUIRE(b.has_value());
+  CHECK(b->env == "HF_TOKEN");
+  CHECK(liftoff::parse_build_secret("id=HF_TOKEN")->env == "HF_TOKEN");
+  CHECK(liftoff::parse_build_secret("type=env,id=x,source=VAR")->env == "VAR");
+  CHECK_THAT(liftoff::parse_build_secret("id=x,src=a,env=B").error().what(), Catch::Contains("either src"));
+  CHECK_THAT(liftoff::parse_build_secret("id=a b,env=X").error().what(), Catch::Contains("--build-secret.id"));
+  CHECK_THAT(liftoff::parse_build_secret("id=x,scr=a").error().what(), Catch::Contains("scr") && Catch::Contains("src"));
+  CHECK_THAT(liftoff::parse_build_secret("pip").error().what(), Catch::Contains("KEY=VALUE"));
+
+  auto spec = liftoff::parse_launch_spec(boost::json::parse(
+      R"({"image": "x", "build_secrets": [{"id": "a", "src": "f"}, "id=b,env=B"]})"));
+  REQUIRE(spec.has_value());
+  REQUIRE(spec->build_secrets.size() == 2);
+  CHECK(spec->build_secrets[1].env == "B");
+  auto again = liftoff::parse_launch_spec(liftoff::to_json(*spec));
+  REQUIRE(again.has_value());
+  CHECK(*again == *spec);
+  auto bad = liftoff::parse_launch_spec(boost::json::parse(R"({"image": "x", "build_secrets": [{"id": "a"}]})"));
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().what(), Catch::Contains("build_secrets[0]"));
+}

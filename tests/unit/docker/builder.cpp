@@ -338,3 +338,16 @@ TEST_CASE("docker_builder: a dry run emits the engine requests and the Dockerfil
   REQUIRE_FALSE(r.logs.empty());
   CHECK_THAT(r.logs.back().text, Catch::StartsWith("building image liftoff/mnist:"));
 }
+
+TEST_CASE("buildkit_feature names the first line a classic builder cannot build", "[docker]") {
+  using liftoff::buildkit_feature;
+  CHECK_FALSE(buildkit_feature("FROM a\nRUN echo --mount\nCOPY . /app\n# syntax=x\n").has_value());
+  CHECK(buildkit_feature("# syntax=docker/dockerfile:1.4\nFROM a\n") ==
+        "line 1: # syntax=docker/dockerfile:1.4 (a frontend image)");
+  CHECK(buildkit_feature("FROM a\n\nRUN --mount=type=cache,target=/root/.cache/pip pip install x\n") ==
+        "line 3: RUN --mount");
+  CHECK(buildkit_feature("FROM a\ncopy --link . /app\n") == "line 2: COPY --link");
+  CHECK(buildkit_feature("FROM a\nCOPY --chmod=755 x /x\n") == "line 2: COPY --chmod");
+  CHECK(buildkit_feature("FROM a\nRUN <<EOF\necho hi\nEOF\n").value().starts_with("line 2: a heredoc"));
+  CHECK_FALSE(buildkit_feature("FROM a\nRUN echo $((1<<2))\n").has_value());
+}

@@ -33,6 +33,11 @@ TEST_CASE("every Engine API operation the docker client sends is in the official
       for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       INFO(r.method << " " << r.path);
       auto const op = paths[std::string(r.path)];
+      if (!r.documented) {
+        // Marked as the engine's own, outside the specification: it must stay so.
+        CHECK_FALSE(op.IsDefined());
+        continue;
+      }
       REQUIRE(op.IsMap());
       CHECK(op[method].IsMap());
     }
@@ -55,6 +60,7 @@ TEST_CASE("every query parameter the docker client sends is in the specification
     auto const spec_version = parse_api_version(spec["info"]["version"].as<std::string>());
     REQUIRE(spec_version.has_value());
     for (auto const& r : all_routes) {
+      if (!r.documented) continue;
       std::string method(r.method);
       for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto const params = spec["paths"][std::string(r.path)][method]["parameters"];
@@ -65,6 +71,10 @@ TEST_CASE("every query parameter the docker client sends is in the specification
         if (params.IsSequence())
           for (auto const& p : params)
             if (p["in"].as<std::string>() == "query" && p["name"].as<std::string>() == q.name) in_spec = true;
+        if (!q.documented) {
+          CHECK_FALSE(in_spec);  // once the specification lists it, the table should say so
+          continue;
+        }
         auto const since = q.since.empty() ? std::optional(std::pair{1, 40}) : parse_api_version(q.since);
         REQUIRE(since.has_value());
         // The engine sends every parameter in every API version it speaks.

@@ -167,10 +167,16 @@ LIFTOFF_DECL std::optional<std::string> buildkit_feature(std::string_view docker
     auto word_end = l.find(' ');
     auto instr = l.substr(0, word_end);
     auto args = word_end == std::string::npos ? std::string() : l.substr(word_end + 1);
+    // The instruction's own flags come first: "--mount=…" before the command.
     auto has_flag = [&](std::string_view flag) {
-      for (std::size_t pos = 0; (pos = args.find(flag, pos)) != std::string::npos; pos += flag.size())
-        if (pos == 0 || args[pos - 1] == ' ') return true;
-      return false;
+      std::string_view a = args;
+      for (;;) {
+        a.remove_prefix(std::min(a.size(), a.find_first_not_of(' ')));
+        if (!a.starts_with("--")) return false;
+        auto token = a.substr(0, a.find(' '));
+        if (token == flag || token.starts_with(std::string(flag) + "=")) return true;
+        a.remove_prefix(token.size());
+      }
     };
     if (instr == "run")
       for (auto f : {"--mount", "--network", "--security"})
@@ -351,7 +357,16 @@ LIFTOFF_DECL result<artifact> docker_builder::build(artifact const& in, launch_s
   auto build_line = [&options](std::string_view line) { options.log(log_stream::build, std::string(line)); };
   std::string why_classic;
 #if LIFTOFF_WITH_BUILDKIT
-  if (mode != docker_build_mode::classic) {
+  // A dry run shows the classic builder's requests, unless only BuildKit can build it.
+  if (options.dry_run() && mode != docker_build_mode::classic &&
+      (needs || mode == docker_build_mode::buildkit || !spec.build_secrets.empty())) {
+    boost::json::array ids;
+    for (auto const& b : spec.build_secrets) ids.emplace_back(b.id);
+    options.emit({{"stage", "build"}, {"action", "buildkit"}, {"dockerfile", p->dockerfile_path},
+                  {"image", p->image}, {"secrets", std::move(ids)}});
+    return out;
+  }
+  if (mode != docker_build_mode::classic && !options.dry_run()) {
     // RUN steps use the default bridge network; an engine started without
     // one (--bridge=none) can run them only on the host's network.
     if (auto bridge = eng->has_network("bridge"); bridge && !*bridge) request.network_mode = "host";
